@@ -1,0 +1,414 @@
+// Package web is a web.py-style micro framework for Go with sessions
+// built in. A URL tuple maps patterns to handler types; a handler type's
+// GET or POST method returns the body or an error that carries a status:
+//
+//	var urls = web.URLs{
+//		"/count", count{},
+//		"/reset", reset{},
+//	}
+//
+//	type count struct{}
+//
+//	func (count) GET(c *web.Context) (any, error) {
+//		s := c.Session()
+//		n := s.Int("count") + 1
+//		s.Set("count", n)
+//		return n, nil
+//	}
+//
+// An Application is an http.Handler, so httptest and any net/http
+// middleware work with it. Sessions live in the session package and its
+// stores (diskstore, dbstore, ...); install one with app.Use.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gowebpy/web/session"
+)
+
+// Application routes requests to handler types (web.application). Build
+// one with New; set its exported fields and install middleware before it
+// serves its first request.
+type Application struct {
+	// Logger receives the cause of every 500, handler panics with their
+	// stack, and, under Run, one line per request. Nil means slog.Default().
+	Logger *slog.Logger
+
+	// ClientIP returns the client address of a request, for Context.IP.
+	// Nil means the peer address (session.RemoteIP); behind a reverse
+	// proxy use session.ForwardedIP with the proxy's addresses.
+	ClientIP func(*http.Request) string
+
+	// MaxBodyBytes bounds the request body a handler can read through
+	// Body and Input; a larger body answers 413. New sets 10 MiB.
+	MaxBodyBytes int64
+
+	// StaticDir is the folder served under /static/ by the top-level
+	// application, without directory listings and with no way out of the
+	// folder (symbolic links that leave it are refused). New sets
+	// "static"; "" turns static files off.
+	StaticDir string
+
+	// NotFound, when set, answers requests that match no pattern
+	// (web.py's app.notfound). Nil answers 404 "not found".
+	NotFound func(*Context) (any, error)
+
+	routes     *routeTable
+	processors []Processor
+	wrappers   []func(http.Handler) http.Handler
+	handler    http.Handler // the wrappers around a.core
+}
+
+// A Processor runs around every request the application routes, like a
+// web.py processor: it calls next to run the rest of the chain and the
+// handler, and returns their result, which it may replace. The first
+// processor added is the outermost.
+type Processor func(c *Context, next func() (any, error)) (any, error)
+
+// New builds an application from a URL tuple. Every malformed or
+// conflicting pattern, and every target that is not routable, is reported
+// here as an error naming the pattern, never at request time.
+func New(urls URLs) (*Application, error) {
+	rt, err := compileRoutes(urls)
+	if err != nil {
+		return nil, err
+	}
+	a := &Application{
+		MaxBodyBytes: 10 << 20,
+		StaticDir:    "static",
+		routes:       rt,
+	}
+	a.handler = http.HandlerFunc(a.core)
+	return a, nil
+}
+
+// Use wraps the application in net/http middleware. The first one given
+// is the outermost: app.Use(a, b) serves a(b(app)). A session manager is
+// installed this way: app.Use(manager.Middleware).
+func (a *Application) Use(middleware ...func(http.Handler) http.Handler) {
+	var h http.Handler = http.HandlerFunc(a.core)
+	a.wrappers = append(a.wrappers, middleware...)
+	for i := len(a.wrappers) - 1; i >= 0; i-- {
+		h = a.wrappers[i](h)
+	}
+	a.handler = h
+}
+
+// AddProcessor appends p to the processors (web.py's add_processor).
+func (a *Application) AddProcessor(p Processor) { a.processors = append(a.processors, p) }
+
+// LoadHook runs h before each request's handler (web.loadhook). It is a
+// processor, so it runs in the order it was added among them.
+func (a *Application) LoadHook(h func(*Context)) {
+	a.AddProcessor(func(c *Context, next func() (any, error)) (any, error) {
+		h(c)
+		return next()
+	})
+}
+
+// UnloadHook runs h after each request's handler, also when the handler
+// fails or panics (web.unloadhook).
+func (a *Application) UnloadHook(h func(*Context)) {
+	a.AddProcessor(func(c *Context, next func() (any, error)) (any, error) {
+		defer h(c)
+		return next()
+	})
+}
+
+// ServeHTTP makes the application an http.Handler.
+func (a *Application) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.handler.ServeHTTP(w, r)
+}
+
+func (a *Application) logger() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
+}
+
+func (a *Application) clientIP(r *http.Request) string {
+	if a.ClientIP != nil {
+		return a.ClientIP(r)
+	}
+	return session.RemoteIP(r)
+}
+
+// mountKey is the context key under which a parent application passes the
+// path it mounted a sub-application at.
+type mountKey struct{}
+
+func contextWithMount(r *http.Request, homePath string) context.Context {
+	return context.WithValue(r.Context(), mountKey{}, homePath)
+}
+
+// written is the result of a route that wrote the response itself (a
+// sub-application or a plain http.Handler).
+type written struct{}
+
+// errPanic stands for a handler panic, already logged with its stack.
+var errPanic = errors.New("web: handler panicked")
+
+// core is the application below its middleware: static files, then the
+// processors around routing and the handler, then the response.
+func (a *Application) core(w http.ResponseWriter, r *http.Request) {
+	homePath, _ := r.Context().Value(mountKey{}).(string)
+	if homePath == "" && a.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {
+		a.serveStatic(w, r)
+		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
+	}
+	c := &Context{Request: r, Response: w, app: a, homePath: homePath, path: r.URL.Path}
+	result, err := a.run(c)
+	a.respond(c, result, err)
+}
+
+// run calls the processors and the handler, turning a panic into errPanic.
+func (a *Application) run(c *Context) (result any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			a.logger().Error("web: panic serving request", "method", c.Request.Method, "path", c.Request.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			result, err = nil, errPanic
+		}
+	}()
+	return a.process(c, 0)
+}
+
+func (a *Application) process(c *Context, i int) (any, error) {
+	if i < len(a.processors) {
+		return a.processors[i](c, func() (any, error) { return a.process(c, i+1) })
+	}
+	return a.route(c)
+}
+
+// route finds the request's endpoint and calls it.
+func (a *Application) route(c *Context) (any, error) {
+	ep, params, rest := a.routes.match(c.path, &c.sink)
+	if ep == nil {
+		if a.NotFound != nil {
+			return a.NotFound(c)
+		}
+		return nil, NotFound()
+	}
+	c.Params = params
+	switch {
+	case ep.mount != nil:
+		a.serveMount(c, ep, rest)
+		return written{}, nil
+	case ep.redirect != nil:
+		return nil, redirectRule(c, ep.redirect)
+	case ep.plain != nil:
+		ep.plain.ServeHTTP(c.Response, c.Request)
+		return written{}, nil
+	}
+	h := ep.handler
+	m := methodIndex(c.Request.Method)
+	switch {
+	case m >= 0 && h.has[m]:
+		return h.call(m, c)
+	case c.Request.Method == http.MethodHead && h.has[0]:
+		return h.call(0, c) // respond drops the body
+	case c.Request.Method == http.MethodOptions:
+		c.Response.Header().Set("Allow", h.allow)
+		c.status = http.StatusNoContent
+		return nil, nil
+	}
+	c.Response.Header().Set("Allow", h.allow)
+	return nil, &Error{Status: http.StatusMethodNotAllowed}
+}
+
+var backref = regexp.MustCompile(`\\[1-9]`)
+
+// redirectRule builds the redirect of a URLs redirect target: captures
+// substituted for \1..\9 and, for GET and HEAD, the query string kept.
+func redirectRule(c *Context, rule *Error) *Error {
+	loc := backref.ReplaceAllStringFunc(rule.Location, func(ref string) string {
+		return c.Arg(int(ref[1]-'0') - 1)
+	})
+	if c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead {
+		loc += c.Query()
+	}
+	return &Error{Status: rule.Status, Location: loc, Message: rule.Message}
+}
+
+// serveMount hands the request to a sub-application with the prefix
+// removed from its path, as web.py does for a mounted application.
+func (a *Application) serveMount(c *Context, ep *endpoint, rest string) {
+	r := c.Request
+	r2 := r.WithContext(contextWithMount(r, c.homePath+ep.pattern))
+	u := *r.URL
+	u.Path = rest
+	u.RawPath = ""
+	if r.URL.RawPath != "" {
+		if rp, ok := strings.CutPrefix(r.URL.RawPath, ep.pattern); ok {
+			u.RawPath = rp
+		}
+	}
+	r2.URL = &u
+	ep.mount.ServeHTTP(c.Response, r2)
+}
+
+// respond writes the handler's result or error.
+func (a *Application) respond(c *Context, result any, err error) {
+	if _, ok := result.(written); ok && err == nil {
+		return
+	}
+	if c.fatal != nil {
+		a.logger().Error("web: "+c.fatal.Error(), "method", c.Request.Method, "path", c.Request.URL.Path)
+		result, err = nil, errPanic
+	}
+	w, h := c.Response, c.Response.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	if err != nil {
+		var he *Error
+		if !errors.As(err, &he) {
+			if err != errPanic {
+				a.logger().Error("web: handler error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+			}
+			he = &Error{Status: http.StatusInternalServerError}
+		}
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		body := he.Error()
+		if he.Location != "" {
+			h.Set("Location", c.absoluteURL(he.Location))
+			body = he.Message
+		}
+		writeBody(c, he.Status, body)
+		return
+	}
+	status := c.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	setType := func(ct string) {
+		if h.Get("Content-Type") == "" {
+			h.Set("Content-Type", ct)
+		}
+	}
+	switch v := result.(type) {
+	case nil:
+		writeBody(c, status, "")
+	case string:
+		setType("text/plain; charset=utf-8")
+		writeBody(c, status, v)
+	case HTML:
+		setType("text/html; charset=utf-8")
+		writeBody(c, status, string(v))
+	case []byte:
+		setType(http.DetectContentType(v))
+		writeBody(c, status, string(v))
+	case fmt.Stringer:
+		setType("text/plain; charset=utf-8")
+		writeBody(c, status, v.String())
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, bool:
+		setType("text/plain; charset=utf-8")
+		writeBody(c, status, formatNumber(v))
+	case http.Handler:
+		v.ServeHTTP(w, c.Request)
+	case io.Reader:
+		if cl, ok := v.(io.Closer); ok {
+			defer cl.Close()
+		}
+		w.WriteHeader(status)
+		if c.Request.Method != http.MethodHead {
+			if _, err := io.Copy(w, v); err != nil {
+				a.logger().Warn("web: streaming the response body failed", "path", c.Request.URL.Path, "err", err)
+			}
+		}
+	default:
+		a.logger().Error(fmt.Sprintf("web: handler returned a %T; return a string, []byte, number, fmt.Stringer, io.Reader, web.HTML or http.Handler", result),
+			"method", c.Request.Method, "path", c.Request.URL.Path)
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		writeBody(c, http.StatusInternalServerError, "internal server error")
+	}
+}
+
+// writeBody writes a body of known length; HEAD gets the headers only.
+func writeBody(c *Context, status int, body string) {
+	w := c.Response
+	if status == http.StatusNoContent || status == http.StatusNotModified {
+		w.WriteHeader(status)
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	if c.Request.Method != http.MethodHead && body != "" {
+		io.WriteString(w, body)
+	}
+}
+
+func formatNumber(v any) string {
+	switch n := v.(type) {
+	case int:
+		return strconv.Itoa(n)
+	case float64:
+		return strconv.FormatFloat(n, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(n), 'g', -1, 32)
+	}
+	return fmt.Sprint(v)
+}
+
+// absoluteURL resolves a redirect target as web.py does: a relative
+// target against the request path, then prefixed with Home.
+func (c *Context) absoluteURL(loc string) string {
+	u, err := url.Parse(loc)
+	if err != nil || u.IsAbs() || u.Host != "" {
+		return loc
+	}
+	if !strings.HasPrefix(loc, "/") {
+		loc = (&url.URL{Path: c.path}).ResolveReference(u).String()
+	}
+	return c.Home() + loc
+}
+
+// expiredTime is the Expires date sent with deleted cookies.
+var expiredTime = time.Unix(0, 0)
+
+// serveStatic serves /static/NAME from StaticDir through an os.Root, so no
+// path or symbolic link can leave the folder.
+func (a *Application) serveStatic(w http.ResponseWriter, r *http.Request) {
+	root, err := os.OpenRoot(a.StaticDir)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer root.Close()
+	name := strings.TrimPrefix(r.URL.Path, "/static/")
+	if name == "" || strings.HasSuffix(name, "/") || strings.Contains(name, "\x00") {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, st.Name(), st.ModTime(), f)
+}

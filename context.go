@@ -1,0 +1,375 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/gowebpy/web/session"
+)
+
+// Context is one request as a handler sees it: web.py's web.ctx, web.input
+// and web.header in one value. A Context belongs to its request; do not
+// keep it after the handler returns.
+type Context struct {
+	// Request and Response are the underlying net/http values, for
+	// anything the Context does not cover. Headers and cookies may be set
+	// on Response until the handler returns; the framework writes the
+	// status and body after that.
+	Request  *http.Request
+	Response http.ResponseWriter
+
+	// Params are the URL captures: httprouter's :name and *name, or the
+	// groups of a web.py regex pattern, in pattern order.
+	Params Params
+
+	app      *Application
+	homePath string // the mount prefixes above this application
+	path     string // the request path below homePath
+	status   int    // set by SetStatus; 0 means 200
+	body     []byte // the request body, once read
+	bodyRead bool
+	bodyErr  error
+	form     url.Values // the parsed request body, once parsed
+	formErr  error
+	sink     endpointSink
+	fatal    error // a misuse found during the request that must answer 500
+}
+
+// Path returns the request path within the application, without the
+// prefix of a mount (web.ctx.path).
+func (c *Context) Path() string { return c.path }
+
+// Query returns the query string with its leading "?", or "" (web.ctx.query).
+func (c *Context) Query() string {
+	if c.Request.URL.RawQuery == "" {
+		return ""
+	}
+	return "?" + c.Request.URL.RawQuery
+}
+
+// FullPath returns Path followed by Query (web.ctx.fullpath).
+func (c *Context) FullPath() string { return c.path + c.Query() }
+
+// Method returns the request method (web.ctx.method).
+func (c *Context) Method() string { return c.Request.Method }
+
+// IP returns the client's address as the application's ClientIP function
+// sees it: the peer address unless a trusted proxy is configured
+// (web.ctx.ip).
+func (c *Context) IP() string { return c.app.clientIP(c.Request) }
+
+// HomePath returns the URL path the application is mounted at: "" for
+// the top-level application, "/blog" inside a sub-application mounted at
+// /blog (web.ctx.homepath).
+func (c *Context) HomePath() string { return c.homePath }
+
+// HomeDomain returns the scheme and host the request was sent to, such as
+// "http://127.0.0.1:8080" (web.ctx.homedomain).
+func (c *Context) HomeDomain() string {
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host
+}
+
+// Home returns HomeDomain followed by HomePath (web.ctx.home): the
+// absolute URL of the application's root.
+func (c *Context) Home() string { return c.HomeDomain() + c.homePath }
+
+// Param returns the URL capture called name: ":name" or "*name" in an
+// httprouter pattern, "(?P<name>...)" in a regex.
+func (c *Context) Param(name string) string { return c.Params.ByName(name) }
+
+// Arg returns the i-th URL capture, counting from 0, or "" when there is
+// none: the positional argument web.py passes to GET(self, ...).
+func (c *Context) Arg(i int) string {
+	if i < 0 || i >= len(c.Params) {
+		return ""
+	}
+	return c.Params[i].Value
+}
+
+// Header returns the first value of the request header name.
+func (c *Context) Header(name string) string { return c.Request.Header.Get(name) }
+
+// SetHeader sets the response header name to value, replacing any value
+// it had. A name or value that could split the header (CR, LF, NUL) or an
+// invalid name is refused with an error.
+func (c *Context) SetHeader(name, value string) error {
+	if err := checkHeader(name, value); err != nil {
+		return err
+	}
+	c.Response.Header().Set(name, value)
+	return nil
+}
+
+// AddHeader adds value to the response header name, keeping earlier
+// values (web.header without unique). It refuses what SetHeader refuses.
+func (c *Context) AddHeader(name, value string) error {
+	if err := checkHeader(name, value); err != nil {
+		return err
+	}
+	c.Response.Header().Add(name, value)
+	return nil
+}
+
+func checkHeader(name, value string) error {
+	if name == "" {
+		return errors.New("web: empty header name")
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTokenChar(name[i]) {
+			return fmt.Errorf("web: invalid character %q in header name %q", name[i], name)
+		}
+	}
+	if strings.ContainsAny(value, "\r\n\x00") {
+		return fmt.Errorf("web: header %s: value contains CR, LF or NUL", name)
+	}
+	return nil
+}
+
+// isTokenChar reports whether b may appear in an HTTP token (RFC 9110).
+func isTokenChar(b byte) bool {
+	return b < 0x7f && b > 0x20 && !strings.ContainsRune(`"(),/:;<=>?@[\]{}`, rune(b))
+}
+
+// Cookie returns the value of the request cookie name and whether it was
+// sent.
+func (c *Context) Cookie(name string) (string, bool) {
+	ck, err := c.Request.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return ck.Value, true
+}
+
+// SetCookie adds a Set-Cookie header for ck, with every attribute it
+// carries (Path, Domain, Expires, MaxAge, Secure, HttpOnly, SameSite,
+// Partitioned). A cookie net/http would have to alter to send, such as a
+// value with a space or a semicolon, is refused with an error: encode the
+// value first (url.QueryEscape, base64).
+func (c *Context) SetCookie(ck *http.Cookie) error {
+	if err := ck.Valid(); err != nil {
+		return fmt.Errorf("web: cookie %q: %w", ck.Name, err)
+	}
+	http.SetCookie(c.Response, ck)
+	return nil
+}
+
+// DeleteCookie tells the client to drop the cookie name with Path "/"
+// (Max-Age=0 and an Expires in the past). A cookie set with another Path
+// or a Domain is deleted by SetCookie with those attributes and MaxAge -1.
+func (c *Context) DeleteCookie(name string) error {
+	return c.SetCookie(&http.Cookie{Name: name, Path: "/", MaxAge: -1, Expires: expiredTime})
+}
+
+// SetStatus sets the status of a successful response, such as 201
+// Created. Errors carry their own status.
+func (c *Context) SetStatus(code int) { c.status = code }
+
+// Body returns the raw request body (web.data()), read at most once and
+// limited to the application's MaxBodyBytes: a larger body gives an error
+// that answers 413 when returned from the handler.
+func (c *Context) Body() ([]byte, error) {
+	if !c.bodyRead {
+		c.bodyRead = true
+		c.body, c.bodyErr = io.ReadAll(c.Request.Body)
+		var tooBig *http.MaxBytesError
+		if errors.As(c.bodyErr, &tooBig) {
+			c.bodyErr = HTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", tooBig.Limit))
+		}
+	}
+	return c.body, c.bodyErr
+}
+
+// Session returns the request's session. It is loaded from its store on
+// first use, so a handler that never calls Session costs no store I/O.
+// The application must have a session manager installed with
+// app.Use(manager.Middleware); without one, the request answers 500 and
+// the log says so.
+func (c *Context) Session() *session.Session { return c.SessionNamed("") }
+
+// SessionNamed returns the session of the manager configured with the
+// given Name, for applications that keep several sessions per request.
+func (c *Context) SessionNamed(name string) *session.Session {
+	s := session.Named(c.Request.Context(), name)
+	if err := s.Err(); errors.Is(err, session.ErrNoMiddleware) && c.fatal == nil {
+		c.fatal = err
+	}
+	return s
+}
+
+// form parses the request body as a form, once.
+func (c *Context) parseForm() (url.Values, error) {
+	if c.form != nil || c.formErr != nil {
+		return c.form, c.formErr
+	}
+	c.form = url.Values{}
+	switch c.Request.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		return c.form, nil
+	}
+	ct, _, _ := mime.ParseMediaType(c.Request.Header.Get("Content-Type"))
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		body, err := c.Body()
+		if err != nil {
+			c.formErr = err
+			return c.form, err
+		}
+		vs, err := url.ParseQuery(string(body))
+		if err != nil {
+			c.formErr = BadRequest("malformed form body: " + err.Error())
+			return c.form, c.formErr
+		}
+		c.form = vs
+	case "multipart/form-data":
+		if err := c.Request.ParseMultipartForm(multipartMemory); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				c.formErr = HTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", tooBig.Limit))
+			} else {
+				c.formErr = BadRequest("malformed multipart body: " + err.Error())
+			}
+			return c.form, c.formErr
+		}
+		c.form = c.Request.MultipartForm.Value
+	}
+	return c.form, nil
+}
+
+// multipartMemory is how much of a multipart body is kept in memory;
+// larger file parts go to temporary files.
+const multipartMemory = 8 << 20
+
+// InputOption shapes what Input returns: defaults, required keys, and
+// which part of the request is read.
+type InputOption func(*inputSpec)
+
+type inputSpec struct {
+	required []string
+	defaults map[string][]string
+	query    bool
+	body     bool
+}
+
+// Required names keys that must be present; when one is missing, Input
+// returns an error that answers 400 and names the missing keys.
+func Required(keys ...string) InputOption {
+	return func(s *inputSpec) { s.required = append(s.required, keys...) }
+}
+
+// Default gives key a value when the request does not carry it. Several
+// values make a list default, like web.input(tag=[]).
+func Default(key string, values ...string) InputOption {
+	return func(s *inputSpec) {
+		if s.defaults == nil {
+			s.defaults = make(map[string][]string)
+		}
+		s.defaults[key] = values
+	}
+}
+
+// FromQuery restricts Input to the query string (web.input(_method="get")).
+func FromQuery() InputOption { return func(s *inputSpec) { s.body = false } }
+
+// FromBody restricts Input to the request body (web.input(_method="post")).
+func FromBody() InputOption { return func(s *inputSpec) { s.query = false } }
+
+// Input merges the query string and, for POST, PUT and PATCH, the form
+// body (urlencoded or multipart), like web.input(). A key present in both
+// takes the body's value: the form the user submitted wins over the URL it
+// was posted to. Missing required keys give an error that answers 400;
+// a body over MaxBodyBytes gives one that answers 413.
+//
+//	in, err := c.Input(web.Required("name"), web.Default("page", "1"))
+//	if err != nil {
+//		return nil, err
+//	}
+//	name, page, tags := in.Get("name"), in.Get("page"), in.List("tag")
+func (c *Context) Input(opts ...InputOption) (*Storage, error) {
+	spec := inputSpec{query: true, body: true}
+	for _, o := range opts {
+		o(&spec)
+	}
+	st := &Storage{defaults: spec.defaults}
+	if spec.query {
+		st.query = c.Request.URL.Query()
+	}
+	if spec.body {
+		form, err := c.parseForm()
+		if err != nil {
+			return st, err
+		}
+		st.body = form
+	}
+	var missing []string
+	for _, k := range spec.required {
+		if !st.Has(k) {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return st, BadRequest("missing input: " + strings.Join(missing, ", "))
+	}
+	return st, nil
+}
+
+// Storage is the result of Input: request values by key, like web.py's
+// Storage, with the body's values ahead of the query's.
+type Storage struct {
+	body, query url.Values
+	defaults    map[string][]string
+}
+
+// Get returns the last value of key (web.py keeps the last of repeated
+// keys), from the body if it has the key, else from the query, else the
+// default, else "".
+func (s *Storage) Get(key string) string {
+	for _, vs := range [...][]string{s.body[key], s.query[key], s.defaults[key]} {
+		if len(vs) > 0 {
+			return vs[len(vs)-1]
+		}
+	}
+	return ""
+}
+
+// List returns every value of key: the body's, then the query's; or the
+// default when the request has none.
+func (s *Storage) List(key string) []string {
+	b, q := s.body[key], s.query[key]
+	if len(b)+len(q) == 0 {
+		return s.defaults[key]
+	}
+	return append(slices.Clip(b), q...)
+}
+
+// Has reports whether the request or a default supplies key.
+func (s *Storage) Has(key string) bool {
+	_, inBody := s.body[key]
+	_, inQuery := s.query[key]
+	_, inDefaults := s.defaults[key]
+	return inBody || inQuery || inDefaults
+}
+
+// Keys returns every key present, sorted.
+func (s *Storage) Keys() []string {
+	var keys []string
+	for _, m := range []map[string][]string{s.body, s.query, s.defaults} {
+		for k := range m {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}

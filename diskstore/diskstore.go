@@ -1,0 +1,286 @@
+// Package diskstore keeps sessions in a folder, one file per session, like
+// web.py's DiskStore("sessions").
+//
+// A file is named after the session's store key (the SHA-256 of its id, so
+// a listing of the folder hands out no live session) and holds the
+// session as JSON, so that `cat sessions/<key>` shows it. The file's
+// modification time is the session's deadline: the store sets it on every
+// save and touch, and judges expiry by it alone, never by atime. So
+//
+//	ls -l --time-style=full-iso sessions/
+//
+// lists when each session expires, and refreshing a deadline costs one
+// utimes call instead of a rewrite.
+//
+// Writes are atomic: the data goes to a unique temporary file in the same
+// folder, which is then renamed over the session's file, so a process
+// killed at any moment never leaves a partial session behind. Set Fsync to
+// survive power loss too, at the cost of two fsync calls per save.
+package diskstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gowebpy/web/session"
+)
+
+// Store is a session.Store over a folder. It is safe for concurrent use.
+// Several processes may share the folder; the session package's lock
+// keeps the requests of one session in order within one process only.
+type Store struct {
+	// Fsync makes every save wait until the file and the folder entry
+	// are on disk, so that a power loss loses no acknowledged write. It
+	// costs two fsync calls per save (milliseconds on most disks); the
+	// default, off, still never leaves a partial file. Set it before use.
+	Fsync bool
+
+	dir string
+}
+
+// New returns a Store keeping its files in dir, which is created with mode
+// 0700 if missing, or narrowed to 0700 if others could read it.
+func New(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("diskstore: empty folder name")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("diskstore: %w", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("diskstore: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("diskstore: %s is not a folder", dir)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("diskstore: narrowing the mode of %s to 0700: %w", dir, err)
+		}
+	}
+	return &Store{dir: dir}, nil
+}
+
+// KeyDir makes the folder the home of a generated secret key, so that all
+// of an application's session state is in one place.
+func (s *Store) KeyDir() string { return s.dir }
+
+// path returns the file of key, refusing anything that is not a store key
+// before it can become a path.
+func (s *Store) path(key string) (string, error) {
+	if !session.ValidKey(key) {
+		return "", fmt.Errorf("diskstore: invalid key %.16q", key)
+	}
+	return filepath.Join(s.dir, key), nil
+}
+
+// Load implements session.Store.
+func (s *Store) Load(_ context.Context, key string) ([]byte, time.Time, bool, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, time.Time{}, false, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, false, fmt.Errorf("diskstore: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, time.Time{}, false, fmt.Errorf("diskstore: %w", err)
+	}
+	deadline := st.ModTime()
+	if !deadline.After(time.Now()) {
+		return nil, time.Time{}, false, nil
+	}
+	if !st.Mode().IsRegular() {
+		return nil, time.Time{}, false, fmt.Errorf("%w: %s is not a regular file", session.ErrCorrupt, key)
+	}
+	data := make([]byte, 0, st.Size()+1)
+	data, err = readAll(f, data)
+	if err != nil {
+		return nil, time.Time{}, false, fmt.Errorf("diskstore: %w", err)
+	}
+	return data, deadline, true, nil
+}
+
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+// live reports whether p exists and has not expired.
+func live(p string) (bool, error) {
+	st, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("diskstore: %w", err)
+	}
+	return st.ModTime().After(time.Now()), nil
+}
+
+// Save implements session.Store: a unique temporary file, written and
+// closed (and synced with Fsync), its time set to the deadline, then
+// renamed over the session's file.
+func (s *Store) Save(_ context.Context, key string, data []byte, deadline time.Time, mode session.SaveMode) error {
+	p, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	if mode == session.Update {
+		ok, err := live(p)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return session.ErrNotFound
+		}
+	}
+	f, err := os.CreateTemp(s.dir, "."+key[:16]+"-*.tmp")
+	if err != nil {
+		return fmt.Errorf("diskstore: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil && s.Fsync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chtimes(tmp, deadline, deadline)
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("diskstore: %w", err)
+	}
+	if s.Fsync {
+		if err := syncDir(s.dir); err != nil {
+			return fmt.Errorf("diskstore: %w", err)
+		}
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Touch implements session.Toucher: it only moves the file's time.
+func (s *Store) Touch(_ context.Context, key string, deadline time.Time) error {
+	p, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	ok, err := live(p)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return session.ErrNotFound
+	}
+	if err := os.Chtimes(p, deadline, deadline); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return session.ErrNotFound
+		}
+		return fmt.Errorf("diskstore: %w", err)
+	}
+	return nil
+}
+
+// Delete implements session.Store.
+func (s *Store) Delete(_ context.Context, key string) error {
+	p, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("diskstore: %w", err)
+	}
+	return nil
+}
+
+// staleTemp is the age after which a temporary file is taken for the
+// leftover of a crashed process and removed by Cleanup.
+const staleTemp = time.Hour
+
+// Cleanup implements session.Store. It reads the folder in batches and
+// removes session files whose deadline has passed, and temporary files
+// left by a crashed process. Other files are never touched, so a folder
+// set up by mistake loses nothing but sessions.
+func (s *Store) Cleanup(ctx context.Context, now time.Time) (int, error) {
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return 0, fmt.Errorf("diskstore: %w", err)
+	}
+	defer d.Close()
+	removed := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		entries, err := d.ReadDir(1024)
+		for _, e := range entries {
+			name := e.Name()
+			isTemp := strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp")
+			if !isTemp && !session.ValidKey(name) {
+				continue
+			}
+			info, err := e.Info()
+			if err != nil || !info.Mode().IsRegular() {
+				continue
+			}
+			expired := !info.ModTime().After(now)
+			if isTemp {
+				expired = now.Sub(info.ModTime()) > staleTemp && info.ModTime().Before(now)
+			}
+			if expired {
+				if err := os.Remove(filepath.Join(s.dir, name)); err == nil {
+					removed++
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) || (err == nil && len(entries) == 0) {
+			return removed, nil
+		}
+		if err != nil {
+			return removed, fmt.Errorf("diskstore: %w", err)
+		}
+	}
+}

@@ -1,0 +1,410 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/julienschmidt/httprouter"
+)
+
+// URLs is the URL tuple of web.py: a flat, ordered list of pattern and
+// target pairs. The first pattern that matches a request's path wins.
+//
+//	var urls = web.URLs{
+//		"/count", count{},             // a handler type
+//		"/user/:name", user{},         // httprouter pattern, c.Param("name")
+//		`/items/(\d+)/(\w+)`, items{}, // web.py regex, c.Arg(0), c.Arg(1)
+//		"/old", web.Redirect("/new"),  // web.py's "redirect /new"
+//		"/blog", blogApp,              // a sub-application, matched by prefix
+//	}
+//
+// A pattern is a web.py regular expression when it contains any of
+// ( ) [ ] { } \ | ^ $ + ? or a * that does not follow a slash; it is then
+// anchored at both ends as web.py anchors it (^pattern\z). Every other
+// pattern goes to the github.com/julienschmidt/httprouter tree, where
+// :name matches one path segment and *name the rest of the path.
+//
+// A target is one of:
+//   - a handler type: any value whose type has at least one of the methods
+//     GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS with the signature
+//     func(*web.Context) (any, error). Each request calls the method on its
+//     own copy of the value, as web.py makes a new instance per request;
+//   - a redirect error such as web.Redirect("/new") or web.SeeOther("/x"):
+//     the request is redirected, with \1, \2 ... in the target replaced by
+//     the captures and, for GET and HEAD, the query string kept;
+//   - an *Application: mounted at the pattern, which is then a literal
+//     prefix (web.py's sub-application);
+//   - any other http.Handler, served as is.
+type URLs []any
+
+// Params holds a request's URL captures in the order they appear in the
+// pattern. Regex groups without a name have the keys "1", "2", ...
+type Params []Param
+
+// Param is one URL capture.
+type Param struct {
+	Key   string
+	Value string
+}
+
+// ByName returns the value of the capture named name, or "".
+func (ps Params) ByName(name string) string {
+	for _, p := range ps {
+		if p.Key == name {
+			return p.Value
+		}
+	}
+	return ""
+}
+
+// Values returns the captured values in pattern order.
+func (ps Params) Values() []string {
+	vs := make([]string, len(ps))
+	for i, p := range ps {
+		vs[i] = p.Value
+	}
+	return vs
+}
+
+// endpoint is what a matched pattern leads to.
+type endpoint struct {
+	pattern string
+	index   int // position of the pair in URLs, for error messages
+
+	handler  *handlerType   // a handler type, or
+	redirect *Error         // a redirect rule, or
+	mount    *Application   // a sub-application (prefix match), or
+	plain    http.Handler   // a plain http.Handler
+	re       *regexp.Regexp // regex patterns only
+}
+
+// segment is a run of the route table that is searched as one unit: a
+// httprouter tree holding consecutive httprouter patterns, a single regex,
+// or a single mounted prefix. Searching segments in order keeps web.py's
+// "first match wins" while each tree lookup stays O(len(path)).
+type segment struct {
+	tree     *httprouter.Router
+	patterns []*endpoint // the endpoints in tree, in URLs order
+	single   *endpoint   // a regex or a mount
+}
+
+// routeTable is the compiled form of URLs.
+type routeTable struct {
+	segments []segment
+}
+
+// regexMeta lists the characters that make a pattern a web.py regex.
+const regexMeta = `()[]{}\|^$+?`
+
+func isRegexPattern(p string) bool {
+	if strings.ContainsAny(p, regexMeta) {
+		return true
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] == '*' && (i == 0 || p[i-1] != '/') {
+			return true
+		}
+	}
+	return false
+}
+
+// PatternError reports a pattern that cannot be routed. It names the
+// pattern, and the earlier pattern it conflicts with when there is one.
+type PatternError struct {
+	Pattern  string // the offending pattern
+	Index    int    // its position among the patterns, from 0
+	Conflict string // the earlier pattern it conflicts with, if any
+	Reason   string
+}
+
+func (e *PatternError) Error() string {
+	if e.Conflict != "" {
+		return fmt.Sprintf("web: pattern %q (entry %d) conflicts with pattern %q: %s", e.Pattern, e.Index, e.Conflict, e.Reason)
+	}
+	return fmt.Sprintf("web: pattern %q (entry %d): %s", e.Pattern, e.Index, e.Reason)
+}
+
+// compileRoutes turns URLs into a routeTable, reporting every malformed or
+// conflicting pattern as a *PatternError rather than a panic.
+func compileRoutes(urls URLs) (*routeTable, error) {
+	if len(urls)%2 != 0 {
+		return nil, fmt.Errorf("web: URLs has %d entries; it must hold pattern, target pairs", len(urls))
+	}
+	rt := &routeTable{}
+	seen := make(map[string]int)
+	for i := 0; i < len(urls); i += 2 {
+		n := i / 2
+		pattern, ok := urls[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("web: URLs entry %d: pattern must be a string, not %T", n, urls[i])
+		}
+		if pattern == "" {
+			return nil, &PatternError{Pattern: pattern, Index: n, Reason: "empty pattern"}
+		}
+		if first, dup := seen[pattern]; dup {
+			return nil, &PatternError{Pattern: pattern, Index: n, Conflict: pattern,
+				Reason: fmt.Sprintf("listed twice (entries %d and %d); the second can never match", first, n)}
+		}
+		seen[pattern] = n
+		ep, err := newEndpoint(pattern, n, urls[i+1])
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case ep.mount != nil:
+			rt.segments = append(rt.segments, segment{single: ep})
+		case isRegexPattern(pattern):
+			re, err := regexp.Compile(`^(?:` + pattern + `)\z`)
+			if err != nil {
+				return nil, &PatternError{Pattern: pattern, Index: n, Reason: "invalid regular expression: " + err.Error()}
+			}
+			ep.re = re
+			rt.segments = append(rt.segments, segment{single: ep})
+		default:
+			if err := rt.addTreePattern(ep); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rt, nil
+}
+
+// treeMethod is the one httprouter method all tree patterns are filed
+// under: the handler type, not the router, decides which methods it answers.
+const treeMethod = http.MethodGet
+
+func (rt *routeTable) addTreePattern(ep *endpoint) error {
+	if !strings.HasPrefix(ep.pattern, "/") {
+		return &PatternError{Pattern: ep.pattern, Index: ep.index, Reason: "must begin with '/'"}
+	}
+	last := len(rt.segments) - 1
+	if last < 0 || rt.segments[last].tree == nil {
+		rt.segments = append(rt.segments, segment{tree: httprouter.New()})
+		last++
+	}
+	seg := &rt.segments[last]
+	if reason := tryHandle(seg.tree, ep); reason != "" {
+		// Name the earlier pattern it collides with: the one that a
+		// router holding just the two of them refuses.
+		for _, prev := range seg.patterns {
+			probe := httprouter.New()
+			if tryHandle(probe, prev) == "" && tryHandle(probe, ep) != "" {
+				return &PatternError{Pattern: ep.pattern, Index: ep.index, Conflict: prev.pattern,
+					Reason: "httprouter cannot hold both (" + reason + "); to let the first win, write the second as a web.py regex such as \"/user/([^/]+)\""}
+			}
+		}
+		return &PatternError{Pattern: ep.pattern, Index: ep.index, Reason: reason}
+	}
+	seg.patterns = append(seg.patterns, ep)
+	return nil
+}
+
+// tryHandle registers ep in r and returns httprouter's panic message, if any.
+func tryHandle(r *httprouter.Router, ep *endpoint) (reason string) {
+	defer func() {
+		if v := recover(); v != nil {
+			reason = fmt.Sprint(v)
+		}
+	}()
+	r.Handle(treeMethod, ep.pattern, func(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) {
+		w.(*endpointSink).ep = ep
+	})
+	return ""
+}
+
+// endpointSink receives the endpoint from a tree handle. httprouter's
+// Lookup returns only the handle function, so the handle is called with a
+// sink that it fills in instead of serving a request.
+type endpointSink struct {
+	http.ResponseWriter
+	ep *endpoint
+}
+
+// match finds the endpoint for path and its captures. A mount matches by
+// prefix; the returned rest is then the path below the prefix.
+func (rt *routeTable) match(path string, sink *endpointSink) (ep *endpoint, params Params, rest string) {
+	for i := range rt.segments {
+		seg := &rt.segments[i]
+		switch {
+		case seg.tree != nil:
+			if h, ps, _ := seg.tree.Lookup(treeMethod, path); h != nil {
+				h(sink, nil, nil)
+				return sink.ep, convertParams(ps), ""
+			}
+		case seg.single.mount != nil:
+			if strings.HasPrefix(path, seg.single.pattern) {
+				return seg.single, nil, path[len(seg.single.pattern):]
+			}
+		default:
+			m := seg.single.re.FindStringSubmatch(path)
+			if m == nil {
+				continue
+			}
+			names := seg.single.re.SubexpNames()
+			ps := make(Params, 0, len(m)-1)
+			for j := 1; j < len(m); j++ {
+				key := names[j]
+				if key == "" {
+					key = strconv.Itoa(j)
+				}
+				ps = append(ps, Param{Key: key, Value: m[j]})
+			}
+			return seg.single, ps, ""
+		}
+	}
+	return nil, nil, ""
+}
+
+func convertParams(ps httprouter.Params) Params {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make(Params, len(ps))
+	for i, p := range ps {
+		out[i] = Param{Key: p.Key, Value: p.Value}
+	}
+	return out
+}
+
+// httpMethods are the methods a handler type may implement, in the order
+// they are listed in an Allow header.
+var httpMethods = [...]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+// methodFunc is the signature every handler method has.
+type methodFunc = func(*Context) (any, error)
+
+var contextPtrType = reflect.TypeOf((*Context)(nil))
+var anyType = reflect.TypeOf((*any)(nil)).Elem()
+var errorType = reflect.TypeOf((*error)(nil)).Elem()
+
+// handlerType describes a registered handler value: which methods it has
+// and how to make the per-request copy they are called on.
+type handlerType struct {
+	name    string
+	value   reflect.Value // the registered value (never a pointer)
+	ptr     bool          // methods need a *T: copy into a fresh pointer
+	methods [len(httpMethods)]int
+	has     [len(httpMethods)]bool
+	allow   string
+}
+
+// instance returns this request's own copy of the registered value.
+func (h *handlerType) instance() reflect.Value {
+	if !h.ptr {
+		return h.value // calling a value method copies the receiver
+	}
+	p := reflect.New(h.value.Type())
+	p.Elem().Set(h.value)
+	return p
+}
+
+// call runs method number m on a fresh copy of the handler.
+func (h *handlerType) call(m int, c *Context) (any, error) {
+	fn := h.instance().Method(h.methods[m]).Interface().(methodFunc)
+	return fn(c)
+}
+
+func newEndpoint(pattern string, index int, target any) (*endpoint, error) {
+	ep := &endpoint{pattern: pattern, index: index}
+	switch t := target.(type) {
+	case nil:
+		return nil, &PatternError{Pattern: pattern, Index: index, Reason: "target is nil"}
+	case *Application:
+		if t == nil {
+			return nil, &PatternError{Pattern: pattern, Index: index, Reason: "target is a nil *Application"}
+		}
+		if strings.HasSuffix(pattern, "/") || isRegexPattern(pattern) || strings.ContainsAny(pattern, ":*") {
+			return nil, &PatternError{Pattern: pattern, Index: index, Reason: "a sub-application is mounted at a literal prefix without a trailing slash, such as \"/blog\""}
+		}
+		ep.mount = t
+		return ep, nil
+	case *Error:
+		if t == nil || t.Location == "" {
+			return nil, &PatternError{Pattern: pattern, Index: index, Reason: "an *Error target must be a redirect such as web.Redirect(\"/new\")"}
+		}
+		ep.redirect = t
+		return ep, nil
+	}
+	h, err := newHandlerType(target)
+	if err != nil {
+		return nil, &PatternError{Pattern: pattern, Index: index, Reason: err.Error()}
+	}
+	if h != nil {
+		ep.handler = h
+		return ep, nil
+	}
+	if hh, ok := target.(http.Handler); ok {
+		ep.plain = hh
+		return ep, nil
+	}
+	return nil, &PatternError{Pattern: pattern, Index: index,
+		Reason: fmt.Sprintf("target %T has none of the methods GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS and is not an http.Handler", target)}
+}
+
+// newHandlerType inspects target's methods. It returns nil, nil when the
+// type has no HTTP method at all, and an error when one has the wrong
+// signature, so that the mistake shows when the application is built.
+func newHandlerType(target any) (*handlerType, error) {
+	v := reflect.ValueOf(target)
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil, fmt.Errorf("target is a nil %T", target)
+		}
+		v = v.Elem()
+	}
+	t := v.Type()
+	h := &handlerType{name: t.String(), value: v}
+	pt := reflect.PointerTo(t)
+	found := false
+	for i, name := range httpMethods {
+		m, ok := pt.MethodByName(name)
+		if !ok {
+			continue
+		}
+		mt := m.Type // includes the receiver
+		if mt.NumIn() != 2 || mt.In(1) != contextPtrType || mt.NumOut() != 2 || mt.Out(0) != anyType || mt.Out(1) != errorType {
+			return nil, fmt.Errorf("%s.%s has signature %s; a handler method must be func(*web.Context) (any, error)",
+				t, name, strings.Replace(mt.String(), "func(*"+t.String()+", ", "func(", 1))
+		}
+		if _, onValue := t.MethodByName(name); !onValue {
+			h.ptr = true
+		}
+		found = true
+		h.has[i] = true
+	}
+	if !found {
+		return nil, nil
+	}
+	// Method indexes differ between T and *T; take them from the type the
+	// per-request instance will have.
+	it := t
+	if h.ptr {
+		it = pt
+	}
+	var allow []string
+	for i, name := range httpMethods {
+		if h.has[i] {
+			m, _ := it.MethodByName(name)
+			h.methods[i] = m.Index
+		}
+		if h.has[i] || (name == "HEAD" && h.has[0]) || name == "OPTIONS" {
+			allow = append(allow, name)
+		}
+	}
+	h.allow = strings.Join(allow, ", ")
+	return h, nil
+}
+
+// methodIndex returns the position of method in httpMethods, or -1.
+func methodIndex(method string) int {
+	for i, m := range httpMethods {
+		if m == method {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,216 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultAddr is where Run listens when neither an argument nor PORT says
+// otherwise, as web.py does.
+const DefaultAddr = "0.0.0.0:8080"
+
+// ParseAddr turns the command-line argument of Run into a network and an
+// address, accepting what web.py's validaddr accepts and host names too:
+//
+//	""               tcp 0.0.0.0:8080
+//	"8000"           tcp 0.0.0.0:8000
+//	"127.0.0.1"      tcp 127.0.0.1:8080
+//	"127.0.0.1:8000" tcp 127.0.0.1:8000
+//	"[::1]:8000"     tcp [::1]:8000
+//	"::"             tcp [::]:8080
+//	"localhost:8000" tcp localhost:8000 (web.py refuses host names)
+//	"/tmp/app.sock"  unix /tmp/app.sock (any argument with a slash)
+func ParseAddr(arg string) (network, addr string, err error) {
+	switch {
+	case arg == "":
+		return "tcp", DefaultAddr, nil
+	case strings.Contains(arg, "/"):
+		return "unix", arg, nil
+	case isDigits(arg):
+		if err := checkPort(arg); err != nil {
+			return "", "", fmt.Errorf("web: address %q: %w", arg, err)
+		}
+		return "tcp", "0.0.0.0:" + arg, nil
+	case strings.Count(arg, ":") > 1 && !strings.HasPrefix(arg, "["):
+		// A bare IPv6 address such as "::" or "::1".
+		if net.ParseIP(arg) == nil {
+			return "", "", fmt.Errorf("web: address %q: not an IPv6 address; write [v6]:PORT", arg)
+		}
+		return "tcp", net.JoinHostPort(arg, "8080"), nil
+	case strings.Contains(arg, ":"):
+		host, port, err := net.SplitHostPort(arg)
+		if err != nil {
+			return "", "", fmt.Errorf("web: address %q: %w", arg, err)
+		}
+		if err := checkPort(port); err != nil {
+			return "", "", fmt.Errorf("web: address %q: %w", arg, err)
+		}
+		if err := checkHost(host); err != nil {
+			return "", "", fmt.Errorf("web: address %q: %w", arg, err)
+		}
+		return "tcp", net.JoinHostPort(host, port), nil
+	default:
+		if err := checkHost(arg); err != nil {
+			return "", "", fmt.Errorf("web: address %q: %w", arg, err)
+		}
+		return "tcp", net.JoinHostPort(arg, "8080"), nil
+	}
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func checkPort(p string) error {
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n > 65535 || !isDigits(p) {
+		return fmt.Errorf("port %q must be a number from 0 to 65535", p)
+	}
+	return nil
+}
+
+// checkHost accepts an IP address or a plausible host name.
+func checkHost(h string) error {
+	if h == "" || net.ParseIP(h) != nil {
+		return nil
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Errorf("%q is neither an IP address nor a host name", h)
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+				return fmt.Errorf("%q is neither an IP address nor a host name", h)
+			}
+		}
+	}
+	return nil
+}
+
+// Run serves the application like web.py's app.run(): on the address given
+// as the first command-line argument (see ParseAddr), else on 0.0.0.0:PORT
+// when the PORT environment variable is set, else on 0.0.0.0:8080. It
+// prints the URL it serves, logs one line per request, and on SIGINT or
+// SIGTERM stops accepting connections and lets requests in flight finish
+// (for up to 30 seconds) before it returns.
+//
+// Unlike web.py, an explicit argument wins over PORT, so that
+// `go run ./examples/count 8080` does what it says in any shell.
+func (a *Application) Run() error {
+	arg := ""
+	if len(os.Args) > 1 {
+		arg = os.Args[1]
+	}
+	if arg == "" {
+		if p := os.Getenv("PORT"); p != "" {
+			if err := checkPort(p); err != nil {
+				return fmt.Errorf("web: PORT environment variable: %w", err)
+			}
+			arg = "0.0.0.0:" + p
+		}
+	}
+	network, addr, err := ParseAddr(arg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if network == "unix" {
+		fmt.Printf("serving on unix socket %s\n", addr)
+		defer os.Remove(addr)
+	} else {
+		fmt.Printf("http://%s/\n", ln.Addr())
+	}
+	return a.Serve(ctx, ln)
+}
+
+// ShutdownTimeout is how long Serve waits for requests in flight once its
+// context is done.
+const ShutdownTimeout = 30 * time.Second
+
+// Serve serves the application on ln until ctx is done, then shuts down
+// gracefully: no new connections, requests in flight finish (for up to
+// ShutdownTimeout). It logs one line per request. The server's timeouts
+// keep a stalled or slow client from holding a connection forever.
+func (a *Application) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.logRequests(a),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	return nil
+}
+
+// logRequests logs one line per request, as web.py's LogMiddleware does.
+func (a *Application) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		a.logger().Info(r.Method+" "+r.URL.RequestURI(),
+			"status", sw.status, "bytes", sw.bytes, "ip", a.clientIP(r), "duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+// statusWriter records what the log line reports.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,152 @@
+package session
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"hash"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// signer signs cookie values with HMAC-SHA256. The first key signs; every
+// key verifies, which is how keys are rotated. The cookie name is part of
+// the signed message, so a value signed for one cookie is refused in
+// another.
+type signer struct {
+	keys  [][]byte
+	pools []sync.Pool // one pool of HMAC states per key
+}
+
+func newSigner(keys [][]byte) *signer {
+	s := &signer{keys: keys, pools: make([]sync.Pool, len(keys))}
+	for i, k := range keys {
+		k := k
+		s.pools[i].New = func() any { return hmac.New(sha256.New, k) }
+	}
+	return s
+}
+
+// sigLen is the length of a base64url signature of 32 bytes.
+const sigLen = 43
+
+func (s *signer) mac(i int, name, value string, out []byte) []byte {
+	h := s.pools[i].Get().(hash.Hash)
+	h.Reset()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write([]byte(value))
+	out = h.Sum(out)
+	s.pools[i].Put(h)
+	return out
+}
+
+// sign returns value + "." + signature.
+func (s *signer) sign(name, value string) string {
+	var buf [sha256.Size]byte
+	sum := s.mac(0, name, value, buf[:0])
+	var b strings.Builder
+	b.Grow(len(value) + 1 + sigLen)
+	b.WriteString(value)
+	b.WriteByte('.')
+	enc := base64.RawURLEncoding
+	var sig [sigLen]byte
+	enc.Encode(sig[:], sum)
+	b.Write(sig[:])
+	return b.String()
+}
+
+// verify returns the value of a signed string if any key's signature
+// matches, comparing in constant time.
+func (s *signer) verify(name, signed string) (string, bool) {
+	dot := strings.LastIndexByte(signed, '.')
+	if dot < 0 || len(signed)-dot-1 != sigLen {
+		return "", false
+	}
+	value := signed[:dot]
+	var got [sha256.Size]byte
+	if n, err := base64.RawURLEncoding.Decode(got[:], []byte(signed[dot+1:])); err != nil || n != sha256.Size {
+		return "", false
+	}
+	var buf [sha256.Size]byte
+	for i := range s.keys {
+		if hmac.Equal(s.mac(i, name, value, buf[:0]), got[:]) {
+			return value, true
+		}
+	}
+	return "", false
+}
+
+// idLen is the length of a session id: a version 4 UUID in its canonical,
+// lower-case form.
+const idLen = 36
+
+// cookieLen is the length of a session cookie value: id "." signature.
+const cookieLen = idLen + 1 + sigLen
+
+// newID returns a fresh session id: a version 4 UUID, 122 random bits
+// from crypto/rand.
+func newID() (string, error) {
+	u, err := uuid.NewRandom()
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// validID reports whether id is a canonical lower-case version 4 UUID,
+// the only form this package issues. It is checked before anything else
+// is done with a client's value.
+func validID(id string) bool {
+	if len(id) != idLen {
+		return false
+	}
+	for i := 0; i < idLen; i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return id[14] == '4' && strings.IndexByte("89ab", id[19]) >= 0
+}
+
+// parseCookie returns the session id in a cookie value, or ok == false
+// when the value is malformed or its signature does not verify.
+func (s *signer) parseCookie(name, value string) (id string, ok bool) {
+	if len(value) != cookieLen || value[idLen] != '.' || !validID(value[:idLen]) {
+		return "", false
+	}
+	return s.verify(name, value)
+}
+
+// storeKey is the key a session is kept under: the SHA-256 of its id in
+// hex. Stores never see the id itself.
+func storeKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidKey reports whether key has the form of a store key (64 lower-case
+// hex digits). Stores check it before a key becomes a path or a query.
+func ValidKey(key string) bool {
+	if len(key) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

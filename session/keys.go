@@ -1,0 +1,131 @@
+package session
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// KeyDirStore is a Store that keeps its data in a folder, where a
+// generated secret key can live beside the sessions it signs.
+type KeyDirStore interface {
+	Store
+	// KeyDir returns the folder for the key file.
+	KeyDir() string
+}
+
+// Environment variables read when Config.SecretKeys is empty.
+const (
+	EnvSecretKey          = "SECRET_KEY"
+	EnvSecretKeyFallbacks = "SECRET_KEY_FALLBACKS"
+)
+
+// resolveKeys returns the signing keys: from the config, else from the
+// environment, else from a key file it creates when missing. It never
+// falls back to a key written in the source.
+func resolveKeys(c *Config, store Store, log *slog.Logger) ([][]byte, error) {
+	keys := c.SecretKeys
+	source := "SecretKeys"
+	if len(keys) == 0 {
+		if k := os.Getenv(EnvSecretKey); k != "" {
+			keys = []string{k}
+			source = EnvSecretKey
+			for _, f := range strings.Split(os.Getenv(EnvSecretKeyFallbacks), ",") {
+				if f = strings.TrimSpace(f); f != "" {
+					keys = append(keys, f)
+				}
+			}
+		}
+	}
+	if len(keys) == 0 {
+		path := c.KeyFile
+		if path == "" {
+			path = "session.key"
+			if kd, ok := store.(KeyDirStore); ok {
+				path = filepath.Join(kd.KeyDir(), "secret.key")
+			}
+		}
+		k, created, err := loadOrCreateKeyFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			log.Warn("session: no secret key configured; generated one and kept it in "+path+
+				" (readable by its owner only). Set "+EnvSecretKey+" or Config.SecretKeys in production.", "file", path)
+		} else {
+			log.Warn("session: no secret key configured; using the generated key in "+path+
+				". Set "+EnvSecretKey+" or Config.SecretKeys in production.", "file", path)
+		}
+		keys = []string{k}
+		source = path
+	}
+	out := make([][]byte, len(keys))
+	for i, k := range keys {
+		if len(k) < minKeyLen {
+			return nil, fmt.Errorf("session: secret key %d from %s is %d bytes; a key needs at least %d random bytes (try: openssl rand -hex 32)", i, source, len(k), minKeyLen)
+		}
+		out[i] = []byte(k)
+	}
+	return out, nil
+}
+
+// loadOrCreateKeyFile reads the key in path, or creates the file with a
+// new random key. A file that others can read is refused, as ssh refuses a
+// private key with loose permissions.
+func loadOrCreateKeyFile(path string) (key string, created bool, err error) {
+	for range 2 {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			st, serr := os.Stat(path)
+			if serr != nil {
+				return "", false, fmt.Errorf("session: key file: %w", serr)
+			}
+			if st.Mode().Perm()&0o077 != 0 {
+				return "", false, fmt.Errorf("session: key file %s has mode %v; it must be readable by its owner only (chmod 600 %s)", path, st.Mode().Perm(), path)
+			}
+			k := strings.TrimSpace(string(b))
+			if len(k) < minKeyLen {
+				return "", false, fmt.Errorf("session: key file %s holds %d bytes; a key needs at least %d (delete the file to generate a new one)", path, len(k), minKeyLen)
+			}
+			return k, false, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", false, fmt.Errorf("session: key file: %w", err)
+		}
+		var raw [32]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return "", false, fmt.Errorf("session: generating a key: %w", err)
+		}
+		k := hex.EncodeToString(raw[:])
+		if dir := filepath.Dir(path); dir != "." {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return "", false, fmt.Errorf("session: key file: %w", err)
+			}
+		}
+		// O_EXCL: when two processes start at once, one creates the file
+		// and the other reads it on the next turn of the loop.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("session: key file: %w", err)
+		}
+		_, werr := f.WriteString(k + "\n")
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			os.Remove(path)
+			return "", false, fmt.Errorf("session: key file: %w", werr)
+		}
+		return k, true, nil
+	}
+	return "", false, fmt.Errorf("session: key file %s: created by another process but unreadable", path)
+}
