@@ -76,8 +76,8 @@ func (s *Store) KeyDir() string { return s.dir }
 // path returns the file of key, refusing anything that is not a store key
 // before it can become a path.
 func (s *Store) path(key string) (string, error) {
-	if !session.ValidKey(key) {
-		return "", fmt.Errorf("diskstore: invalid key %.16q", key)
+	if err := session.CheckKey(key); err != nil {
+		return "", err
 	}
 	return filepath.Join(s.dir, key), nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"strings"
 	"sync"
@@ -134,6 +135,15 @@ func (s *signer) parseCookie(name, value string) (id string, ok bool) {
 func storeKey(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:])
+}
+
+// CheckKey returns an error unless key is a valid store key. The error
+// quotes only the start of the key, which came from the client.
+func CheckKey(key string) error {
+	if !ValidKey(key) {
+		return fmt.Errorf("session: invalid store key %.16q", key)
+	}
+	return nil
 }
 
 // ValidKey reports whether key has the form of a store key (64 lower-case

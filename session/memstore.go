@@ -26,6 +26,9 @@ func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
 
 // Load implements Store.
 func (s *MemoryStore) Load(_ context.Context, key string) ([]byte, time.Time, bool, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, time.Time{}, false, err
+	}
 	s.mu.RLock()
 	e, ok := s.m[key]
 	s.mu.RUnlock()
@@ -37,6 +40,9 @@ func (s *MemoryStore) Load(_ context.Context, key string) ([]byte, time.Time, bo
 
 // Save implements Store. The data is copied, so the caller may reuse it.
 func (s *MemoryStore) Save(_ context.Context, key string, data []byte, deadline time.Time, mode SaveMode) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if mode == Update {
