@@ -240,6 +240,9 @@ func (reg *registry) commit(status int) error {
 		s.mu.Lock()
 		used = used || s.used
 		err := s.commit(status)
+		if err != nil {
+			s.errReported = true
+		}
 		s.mu.Unlock()
 		if severity(err) > severity(worst) {
 			worst = err

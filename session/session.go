@@ -23,6 +23,8 @@ type Session struct {
 	reg *registry // nil for a detached session
 	err error     // why the session failed; see the Err* variables
 
+	errReported bool // err has been handed to the response
+
 	loaded     bool // rec holds the data; for a stored session, the lock is held
 	used       bool // the session was read or written in this request
 	cookieRead bool // the request's cookie has been examined
@@ -33,7 +35,8 @@ type Session struct {
 	rec        record
 	deadline   time.Time // the deadline the store holds
 	dirty      bool
-	oldKey     string // RenewID: the key to delete when the new one is saved
+	oldID      string // RenewID: the id before it, and its key, to delete
+	oldKey     string // when the new one is saved
 	dropCookie bool   // tell the client to delete its cookie, unless a new one is set
 	unlock     func()
 }
@@ -162,7 +165,7 @@ func (s *Session) load() {
 // Nothing is stored until it changes. s.mu must be held.
 func (s *Session) start() {
 	m := s.m
-	s.id, s.key, s.oldKey = "", "", ""
+	s.id, s.key, s.oldID, s.oldKey = "", "", "", ""
 	s.loaded, s.isNew, s.dirty = true, true, false
 	s.rec = record{Created: m.now(), IP: m.cfg.ClientIP(s.reg.r)}
 	s.rec.Values, _ = deepCopy(m.cfg.Initializer) // checked by New
@@ -247,13 +250,25 @@ func (s *Session) Delete(key string) {
 
 // Int returns the value of key as an int, or 0 when it is missing or not
 // a whole number.
-func (s *Session) Int(key string) int { n, _ := toInt64(s.Get(key)); return int(n) }
+func (s *Session) Int(key string) int { return int(s.Int64(key)) }
 
-// Int64 returns the value of key as an int64, or 0.
-func (s *Session) Int64(key string) int64 { n, _ := toInt64(s.Get(key)); return n }
+// Int64 returns the value of key as an int64, or 0 when it is missing or
+// not a whole number.
+func (s *Session) Int64(key string) int64 {
+	if n, ok := toInt64(s.Get(key)); ok {
+		return n
+	}
+	return 0
+}
 
-// Float returns the value of key as a float64, or 0.
-func (s *Session) Float(key string) float64 { f, _ := toFloat64(s.Get(key)); return f }
+// Float returns the value of key as a float64, or 0 when it is missing or
+// not a number.
+func (s *Session) Float(key string) float64 {
+	if f, ok := toFloat64(s.Get(key)); ok {
+		return f
+	}
+	return 0
+}
 
 // String returns the value of key if it is a string, or "".
 func (s *Session) String(key string) string { str, _ := s.Get(key).(string); return str }
@@ -366,7 +381,7 @@ func (s *Session) RenewID() error {
 		return nil
 	}
 	if s.oldKey == "" {
-		s.oldKey = s.key
+		s.oldID, s.oldKey = s.id, s.key
 	}
 	s.id = s.newID()
 	s.key = storeKey(s.id)
@@ -381,13 +396,10 @@ func (s *Session) RenewID() error {
 func (s *Session) Save() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.m == nil || s.reg == nil {
+	if s.m == nil || s.reg == nil || s.err != nil {
 		return s.err
 	}
-	if err := s.commit(http.StatusOK); err != nil {
-		return err
-	}
-	return s.err
+	return s.commit(http.StatusOK)
 }
 
 // release gives back the session's lock. The data is dropped: a later use
@@ -437,6 +449,9 @@ func (s *Session) cookieMaxAge() time.Duration {
 func (s *Session) commit(status int) error {
 	m := s.m
 	if s.err != nil {
+		if s.errReported {
+			return nil
+		}
 		if s.dropCookie {
 			s.reg.setCookie(m.deleteCookie())
 		}
@@ -458,6 +473,10 @@ func (s *Session) commit(status int) error {
 		s.reg.setCookie(m.cookie(s.reg.r, m.signer.sign(m.cfg.CookieName, s.id), s.cookieMaxAge(), now))
 		s.dropCookie = false
 	}
+	if s.oldKey != "" && headersOut {
+		m.cfg.Logger.Error("session: RenewID after the response started; the new cookie cannot be sent, so the id is kept", "session", m.cfg.Name)
+		s.id, s.key, s.oldID, s.oldKey = s.oldID, s.oldKey, "", ""
+	}
 	switch {
 	case status >= 500:
 		// The handler failed: keep the stored session as it was.
@@ -478,11 +497,6 @@ func (s *Session) commit(status int) error {
 		s.isNew, s.dirty, s.fromCookie = false, false, true
 		setCookie()
 	case s.oldKey != "":
-		if headersOut {
-			m.cfg.Logger.Error("session: RenewID after the response started; the new cookie cannot be sent, so the id is kept", "session", m.cfg.Name)
-			s.id, s.key, s.oldKey = "", s.oldKey, ""
-			return nil
-		}
 		if err := s.write(ctx, s.key, now, Create); err != nil {
 			return err
 		}
@@ -490,7 +504,7 @@ func (s *Session) commit(status int) error {
 			s.fail(&StoreError{Op: "delete", Err: err})
 			return s.err
 		}
-		s.oldKey, s.dirty = "", false
+		s.oldID, s.oldKey, s.dirty = "", "", false
 		setCookie()
 	case !s.isNew && (s.dirty || force):
 		err := s.write(ctx, s.key, now, Update)
