@@ -1,5 +1,5 @@
 // Command count is web.py's session example in Go: /count counts your
-// visits in a session kept in ./sessions, /reset kills the session.
+// visits in a session kept in the folder ./sessions, /reset kills it.
 //
 //	go run ./examples/count 8080
 //	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 1
@@ -38,24 +38,32 @@ func (reset) GET(c *web.Context) (any, error) {
 	return "Reset", nil
 }
 
-func main() {
+// newApp builds the application with its sessions kept in dir.
+func newApp(dir string) (*web.Application, *session.Manager, error) {
 	app, err := web.New(urls)
 	if err != nil {
-		log.Fatal(err)
+		return nil, nil, err
 	}
-	// Store session data in the folder "sessions", beside where you run it.
-	store, err := diskstore.New("sessions")
+	store, err := diskstore.New(dir)
 	if err != nil {
-		log.Fatal(err)
+		return nil, nil, err
 	}
 	sessions, err := session.New(store, session.Config{
 		Initializer: map[string]any{"count": 0},
 	})
 	if err != nil {
+		return nil, nil, err
+	}
+	app.Use(sessions.Middleware)
+	return app, sessions, nil
+}
+
+func main() {
+	app, sessions, err := newApp("sessions")
+	if err != nil {
 		log.Fatal(err)
 	}
 	defer sessions.Close()
-	app.Use(sessions.Middleware)
 	if err := app.Run(); err != nil {
 		log.Fatal(err)
 	}
