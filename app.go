@@ -22,6 +22,7 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -328,9 +329,19 @@ func (a *Application) respond(c *Context, result any, err error) {
 		if cl, ok := v.(io.Closer); ok {
 			defer cl.Close()
 		}
+		var body io.Reader = v
+		if h.Get("Content-Type") == "" {
+			// Sniff as for []byte, here rather than in net/http, so
+			// that the type does not depend on which ResponseWriter
+			// (server, recorder, middleware) is underneath.
+			br := bufio.NewReaderSize(v, sniffLen)
+			head, _ := br.Peek(sniffLen)
+			setType(http.DetectContentType(head))
+			body = br
+		}
 		w.WriteHeader(status)
 		if c.Request.Method != http.MethodHead {
-			if _, err := io.Copy(w, v); err != nil {
+			if _, err := io.Copy(w, body); err != nil {
 				a.logger().Warn("web: streaming the response body failed", "path", c.Request.URL.Path, "err", err)
 			}
 		}
@@ -341,6 +352,9 @@ func (a *Application) respond(c *Context, result any, err error) {
 		writeBody(c, http.StatusInternalServerError, "internal server error")
 	}
 }
+
+// sniffLen is how much of a body http.DetectContentType looks at.
+const sniffLen = 512
 
 // writeBody writes a body of known length; HEAD gets the headers only.
 func writeBody(c *Context, status int, body string) {
@@ -369,10 +383,13 @@ func formatNumber(v any) string {
 }
 
 // absoluteURL resolves a redirect target as web.py does: a relative
-// target against the request path, then prefixed with Home.
+// target against the request path, then prefixed with Home. Only a target
+// with a scheme leaves the site; a scheme-relative "//host/x" gets Home in
+// front like any other path, as in web.py, so that a redirect built from
+// user input cannot send the client to another host.
 func (c *Context) absoluteURL(loc string) string {
 	u, err := url.Parse(loc)
-	if err != nil || u.IsAbs() || u.Host != "" {
+	if err != nil || u.IsAbs() {
 		return loc
 	}
 	if !strings.HasPrefix(loc, "/") {
@@ -387,6 +404,11 @@ var expiredTime = time.Unix(0, 0)
 // serveStatic serves /static/NAME from StaticDir through an os.Root, so no
 // path or symbolic link can leave the folder.
 func (a *Application) serveStatic(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
 	root, err := os.OpenRoot(a.StaticDir)
 	if err != nil {
 		http.NotFound(w, r)

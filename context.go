@@ -152,22 +152,37 @@ func (c *Context) Cookie(name string) (string, bool) {
 
 // SetCookie adds a Set-Cookie header for ck, with every attribute it
 // carries (Path, Domain, Expires, MaxAge, Secure, HttpOnly, SameSite,
-// Partitioned). A cookie net/http would have to alter to send, such as a
-// value with a space or a semicolon, is refused with an error: encode the
-// value first (url.QueryEscape, base64).
+// Partitioned). Without a Path the cookie gets HomePath()+"/", web.py's
+// default, so that a cookie set by /account/login is sent to the whole
+// application and not only below /account. A cookie net/http would have
+// to alter to send, such as a value with a space, a comma or a semicolon
+// (unless Quoted is set), is refused with an error: encode the value first
+// (url.QueryEscape, base64).
 func (c *Context) SetCookie(ck *http.Cookie) error {
+	if ck == nil {
+		return errors.New("web: nil cookie")
+	}
 	if err := ck.Valid(); err != nil {
 		return fmt.Errorf("web: cookie %q: %w", ck.Name, err)
+	}
+	if !ck.Quoted && strings.ContainsAny(ck.Value, " ,") {
+		return fmt.Errorf("web: cookie %q: net/http would quote a value with a space or comma; encode it or set Quoted", ck.Name)
+	}
+	if ck.Path == "" {
+		cp := *ck
+		cp.Path = c.homePath + "/"
+		ck = &cp
 	}
 	http.SetCookie(c.Response, ck)
 	return nil
 }
 
-// DeleteCookie tells the client to drop the cookie name with Path "/"
-// (Max-Age=0 and an Expires in the past). A cookie set with another Path
-// or a Domain is deleted by SetCookie with those attributes and MaxAge -1.
+// DeleteCookie tells the client to drop the cookie name (Max-Age=0 and an
+// Expires in the past) with the Path SetCookie gives by default. A cookie
+// set with another Path or a Domain is deleted by SetCookie with those
+// attributes and MaxAge -1.
 func (c *Context) DeleteCookie(name string) error {
-	return c.SetCookie(&http.Cookie{Name: name, Path: "/", MaxAge: -1, Expires: expiredTime})
+	return c.SetCookie(&http.Cookie{Name: name, MaxAge: -1, Expires: expiredTime})
 }
 
 // SetStatus sets the status of a successful response, such as 201
@@ -180,6 +195,9 @@ func (c *Context) SetStatus(code int) { c.status = code }
 func (c *Context) Body() ([]byte, error) {
 	if !c.bodyRead {
 		c.bodyRead = true
+		if c.Request.Body == nil { // a hand-built request; servers always set one
+			return nil, nil
+		}
 		c.body, c.bodyErr = io.ReadAll(c.Request.Body)
 		var tooBig *http.MaxBytesError
 		if errors.As(c.bodyErr, &tooBig) {

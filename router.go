@@ -37,7 +37,8 @@ import (
 //     the request is redirected, with \1, \2 ... in the target replaced by
 //     the captures and, for GET and HEAD, the query string kept;
 //   - an *Application: mounted at the pattern, which is then a literal
-//     prefix (web.py's sub-application);
+//     prefix matched by whole segments, so "/blog" serves /blog/... but
+//     not /blogger (web.py's sub-application);
 //   - any other http.Handler, served as is.
 type URLs []any
 
@@ -131,16 +132,18 @@ func (e *PatternError) Error() string {
 // compileRoutes turns URLs into a routeTable, reporting every malformed or
 // conflicting pattern as a *PatternError rather than a panic.
 func compileRoutes(urls URLs) (*routeTable, error) {
-	if len(urls)%2 != 0 {
-		return nil, fmt.Errorf("web: URLs has %d entries; it must hold pattern, target pairs", len(urls))
-	}
 	rt := &routeTable{}
 	seen := make(map[string]int)
 	for i := 0; i < len(urls); i += 2 {
 		n := i / 2
 		pattern, ok := urls[i].(string)
 		if !ok {
-			return nil, fmt.Errorf("web: URLs entry %d: pattern must be a string, not %T", n, urls[i])
+			return nil, &PatternError{Pattern: fmt.Sprint(urls[i]), Index: n,
+				Reason: fmt.Sprintf("a pattern must be a string, not %T; URLs holds pattern, target pairs", urls[i])}
+		}
+		if i+1 == len(urls) {
+			return nil, &PatternError{Pattern: pattern, Index: n,
+				Reason: fmt.Sprintf("no target: URLs has %d entries, and it must hold pattern, target pairs", len(urls))}
 		}
 		if pattern == "" {
 			return nil, &PatternError{Pattern: pattern, Index: n, Reason: "empty pattern"}
@@ -236,8 +239,12 @@ func (rt *routeTable) match(path string, sink *endpointSink) (ep *endpoint, para
 				return sink.ep, convertParams(ps), ""
 			}
 		case seg.single.mount != nil:
-			if strings.HasPrefix(path, seg.single.pattern) {
-				return seg.single, nil, path[len(seg.single.pattern):]
+			// web.py matches a mount with startswith, which hands
+			// "/blogger" to the application at "/blog" as "ger"; match
+			// whole segments only. The prefix alone still reaches the
+			// child, with an empty path that it answers 404 as web.py does.
+			if rest, ok := strings.CutPrefix(path, seg.single.pattern); ok && (rest == "" || rest[0] == '/') {
+				return seg.single, nil, rest
 			}
 		default:
 			m := seg.single.re.FindStringSubmatch(path)

@@ -27,6 +27,7 @@ const DefaultAddr = "0.0.0.0:8080"
 //	"127.0.0.1:8000" tcp 127.0.0.1:8000
 //	"[::1]:8000"     tcp [::1]:8000
 //	"::"             tcp [::]:8080
+//	"[::1]"          tcp [::1]:8080
 //	"localhost:8000" tcp localhost:8000 (web.py refuses host names)
 //	"/tmp/app.sock"  unix /tmp/app.sock (any argument with a slash)
 func ParseAddr(arg string) (network, addr string, err error) {
@@ -35,6 +36,12 @@ func ParseAddr(arg string) (network, addr string, err error) {
 		return "tcp", DefaultAddr, nil
 	case strings.Contains(arg, "/"):
 		return "unix", arg, nil
+	case strings.HasPrefix(arg, "[") && strings.HasSuffix(arg, "]"):
+		// "[::1]" without a port, the bracketed twin of "::1".
+		if ip := net.ParseIP(arg[1 : len(arg)-1]); ip == nil || ip.To4() != nil {
+			return "", "", fmt.Errorf("web: address %q: not an IPv6 address", arg)
+		}
+		return "tcp", net.JoinHostPort(arg[1:len(arg)-1], "8080"), nil
 	case isDigits(arg):
 		if err := checkPort(arg); err != nil {
 			return "", "", fmt.Errorf("web: address %q: %w", arg, err)

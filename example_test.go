@@ -1,0 +1,139 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	"github.com/gowebpy/web"
+)
+
+// hello is a handler type: the methods it has are the HTTP methods it
+// answers, and what GET returns is the body.
+type hello struct{}
+
+func (hello) GET(c *web.Context) (any, error) {
+	return "Hello, " + c.Param("name") + "!", nil
+}
+
+// item shows the captures of a web.py regex pattern, in order.
+type item struct{}
+
+func (item) GET(c *web.Context) (any, error) {
+	return fmt.Sprintf("item %s, slug %s", c.Arg(0), c.Arg(1)), nil
+}
+
+// signup shows Input and the POST-then-SeeOther pattern.
+type signup struct{}
+
+func (signup) GET(c *web.Context) (any, error) {
+	in, err := c.Input(web.Default("lang", "en"))
+	if err != nil {
+		return nil, err
+	}
+	return "sign up form in " + in.Get("lang"), nil
+}
+
+func (signup) POST(c *web.Context) (any, error) {
+	in, err := c.Input(web.Required("name"))
+	if err != nil {
+		return nil, err // 400 "missing input: name"
+	}
+	return nil, web.SeeOther("/welcome?name=" + url.QueryEscape(in.Get("name")))
+}
+
+// show sends one request, with form as an urlencoded body when it is not
+// empty, and prints the status, the Location if any, and the body.
+func show(app *web.Application, method, target, form string) {
+	r := httptest.NewRequest(method, target, strings.NewReader(form))
+	if form != "" {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	w := httptest.NewRecorder()
+	app.ServeHTTP(w, r)
+	out := []string{method, target, "->", fmt.Sprint(w.Code)}
+	for _, s := range []string{w.Header().Get("Location"), w.Body.String()} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	fmt.Println(strings.Join(out, " "))
+}
+
+func ExampleURLs() {
+	app, err := web.New(web.URLs{
+		"/hello/:name", hello{},
+		`/items/(\d+)/(\w+)`, item{},
+		"/old/(.*)", web.Redirect(`/hello/\1`),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	show(app, "GET", "/hello/world", "")
+	show(app, "GET", "/items/12/abc", "")
+	show(app, "GET", "/items/12", "")
+	show(app, "GET", "/old/web.py?from=python", "")
+	show(app, "DELETE", "/hello/world", "")
+	// Output:
+	// GET /hello/world -> 200 Hello, world!
+	// GET /items/12/abc -> 200 item 12, slug abc
+	// GET /items/12 -> 404 not found
+	// GET /old/web.py?from=python -> 301 http://example.com/hello/web.py?from=python
+	// DELETE /hello/world -> 405 method not allowed
+}
+
+func ExampleURLs_conflict() {
+	_, err := web.New(web.URLs{
+		"/user/new", hello{},
+		"/user/:name", hello{},
+	})
+	fmt.Println(err != nil, strings.Contains(err.Error(), `"/user/new"`))
+	// Output:
+	// true true
+}
+
+func ExampleContext_Input() {
+	app, _ := web.New(web.URLs{"/signup", signup{}})
+	show(app, "GET", "/signup", "")
+	show(app, "GET", "/signup?lang=fr", "")
+	show(app, "POST", "/signup", "email=a@example.com")
+	show(app, "POST", "/signup?name=from-query", "name=Ann+Lee")
+	// Output:
+	// GET /signup -> 200 sign up form in en
+	// GET /signup?lang=fr -> 200 sign up form in fr
+	// POST /signup -> 400 missing input: name
+	// POST /signup?name=from-query -> 303 http://example.com/welcome?name=Ann+Lee
+}
+
+func ExampleSeeOther() {
+	app, _ := web.New(web.URLs{
+		"/dir/rel", signup{},
+		"/dir/other", handle(func(*web.Context) (any, error) { return nil, web.SeeOther("next") }),
+	})
+	// A relative target is resolved against the request path, as web.py does.
+	show(app, "GET", "/dir/other", "")
+	show(app, "POST", "/dir/rel", "name=bo")
+	// Output:
+	// GET /dir/other -> 303 http://example.com/dir/next
+	// POST /dir/rel -> 303 http://example.com/welcome?name=bo
+}
+
+func Example() {
+	var urls = web.URLs{
+		"/", hello{},
+		"/hello/:name", hello{},
+	}
+	app, err := web.New(urls)
+	if err != nil {
+		panic(err)
+	}
+	// app.Run() would serve it on the address given on the command line;
+	// here httptest stands in for the network.
+	show(app, "GET", "/hello/gopher", "")
+	show(app, "HEAD", "/hello/gopher", "")
+	// Output:
+	// GET /hello/gopher -> 200 Hello, gopher!
+	// HEAD /hello/gopher -> 200
+}
