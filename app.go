@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -177,6 +178,12 @@ func (a *Application) core(w http.ResponseWriter, r *http.Request) {
 	c := &Context{Request: r, Response: w, app: a, homePath: homePath, path: r.URL.Path}
 	result, err := a.run(c)
 	a.respond(c, result, err)
+	if c.upload != nil {
+		// net/http removes the temporary files of its own request's
+		// form only, and c.Request is often a copy (WithContext in a
+		// middleware or a mount), so remove the ones Input made.
+		c.upload.RemoveAll()
+	}
 }
 
 // run calls the processors and the handler, turning a panic into errPanic.
@@ -286,6 +293,10 @@ func (a *Application) respond(c *Context, result any, err error) {
 				a.logger().Error("web: handler error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 			}
 			he = &Error{Status: http.StatusInternalServerError}
+		} else if !validStatus(he.Status) {
+			a.logger().Error(fmt.Sprintf("web: handler returned an error with status %d; a response status is 200 to 999", he.Status),
+				"method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+			he = &Error{Status: http.StatusInternalServerError}
 		}
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		body := he.Error()
@@ -299,6 +310,12 @@ func (a *Application) respond(c *Context, result any, err error) {
 	status := c.status
 	if status == 0 {
 		status = http.StatusOK
+	}
+	if !validStatus(status) {
+		// net/http panics on such a code, outside the handler's recover.
+		a.logger().Error(fmt.Sprintf("web: SetStatus(%d); a response status is 200 to 999", status),
+			"method", c.Request.Method, "path", c.Request.URL.Path)
+		result, status = internalError{}, http.StatusInternalServerError
 	}
 	setType := func(ct string) {
 		if h.Get("Content-Type") == "" {
@@ -345,12 +362,49 @@ func (a *Application) respond(c *Context, result any, err error) {
 				a.logger().Warn("web: streaming the response body failed", "path", c.Request.URL.Path, "err", err)
 			}
 		}
+	case internalError:
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		writeBody(c, http.StatusInternalServerError, "internal server error")
 	default:
+		// Named string, number and bool types (type Celsius float64)
+		// are text too, as web.py's str(result) would make them.
+		if text, ok := formatKind(result); ok {
+			setType("text/plain; charset=utf-8")
+			writeBody(c, status, text)
+			return
+		}
 		a.logger().Error(fmt.Sprintf("web: handler returned a %T; return a string, []byte, number, fmt.Stringer, io.Reader, web.HTML or http.Handler", result),
 			"method", c.Request.Method, "path", c.Request.URL.Path)
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		writeBody(c, http.StatusInternalServerError, "internal server error")
 	}
+}
+
+// internalError is the result that answers a generic 500, its cause
+// already logged.
+type internalError struct{}
+
+// validStatus reports whether code can be a final response status;
+// net/http panics below 100 and treats 1xx as informational.
+func validStatus(code int) bool { return code >= 200 && code <= 999 }
+
+// formatKind formats a value whose underlying type is a string, number or
+// bool.
+func formatKind(v any) (string, bool) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.String:
+		return rv.String(), true
+	case reflect.Bool:
+		return strconv.FormatBool(rv.Bool()), true
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(rv.Int(), 10), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return strconv.FormatUint(rv.Uint(), 10), true
+	case reflect.Float32, reflect.Float64:
+		return strconv.FormatFloat(rv.Float(), 'g', -1, rv.Type().Bits()), true
+	}
+	return "", false
 }
 
 // sniffLen is how much of a body http.DetectContentType looks at.

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -1040,5 +1041,260 @@ func TestServeListenerError(t *testing.T) {
 	ln.Close()
 	if err := app.Serve(context.Background(), ln); err == nil {
 		t.Error("Serve on a closed listener returned nil")
+	}
+}
+
+type celsius float64
+
+type label string
+
+func TestNamedBasicResults(t *testing.T) {
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{celsius(21.5), "21.5"},
+		{label("named"), "named"},
+		{time.Month(3), "March"}, // a Stringer first
+		{http.ConnState(0), "new"},
+	}
+	for _, tt := range tests {
+		app := newApp(t, web.URLs{"/", returns(tt.v, nil)})
+		w := serve(app, "GET", "/", nil)
+		if w.Code != 200 || w.Body.String() != tt.want || w.Header().Get("Content-Type") != "text/plain; charset=utf-8" {
+			t.Errorf("%T: got %d %q %q, want %q", tt.v, w.Code, w.Body, w.Header().Get("Content-Type"), tt.want)
+		}
+	}
+}
+
+func TestInvalidStatus(t *testing.T) {
+	status := func(code int) handle {
+		return func(c *web.Context) (any, error) { c.SetStatus(code); return "body", nil }
+	}
+	tests := []struct {
+		name string
+		h    handle
+		code int
+		log  bool
+	}{
+		{"SetStatus(0) is the default", status(0), 200, false},
+		{"SetStatus(42)", status(42), 500, true},
+		{"SetStatus(101)", status(101), 500, true},
+		{"SetStatus(1000)", status(1000), 500, true},
+		{"SetStatus(599)", status(599), 599, false},
+		{"HTTPError(0)", returns(nil, web.HTTPError(0, "zero")), 500, true},
+		{"HTTPError(1000)", returns(nil, web.HTTPError(1000, "big")), 500, true},
+	}
+	for _, tt := range tests {
+		app := newApp(t, web.URLs{"/", tt.h})
+		logs := captureLog(app)
+		var w *httptest.ResponseRecorder
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					t.Fatalf("%s: panicked: %v", tt.name, v)
+				}
+			}()
+			w = serve(app, "GET", "/", nil)
+		}()
+		if w.Code != tt.code || (logs.String() != "") != tt.log {
+			t.Errorf("%s: got %d, log %q; want %d, log %v", tt.name, w.Code, logs, tt.code, tt.log)
+		}
+	}
+}
+
+func TestMultipartAfterBody(t *testing.T) {
+	app := newApp(t, web.URLs{"/", handle(func(c *web.Context) (any, error) {
+		raw, err := c.Body()
+		if err != nil {
+			return nil, err
+		}
+		in, err := c.Input()
+		if err != nil {
+			return nil, err
+		}
+		return fmt.Sprintf("%v %s", len(raw) > 0, in.Get("x")), nil
+	})})
+	body, ctype := multipartBody(t, "x", "field")
+	if w := serve(app, "POST", "/", body, "Content-Type", ctype); w.Code != 200 || w.Body.String() != "true field" {
+		t.Errorf("got %d %q", w.Code, w.Body)
+	}
+}
+
+func TestUploadTempFilesRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where mime/multipart spills large files
+	var spilled []string
+	app := newApp(t, web.URLs{"/upload", handle(func(c *web.Context) (any, error) {
+		in, err := c.Input()
+		if err != nil {
+			return nil, err
+		}
+		f := c.Request.MultipartForm.File["file"][0]
+		entries, _ := os.ReadDir(tmp)
+		for _, e := range entries {
+			spilled = append(spilled, e.Name())
+		}
+		return fmt.Sprintf("%s %d", in.Get("name"), f.Size), nil
+	})})
+	app.MaxBodyBytes = 32 << 20
+	// A middleware that copies the request, as session middleware does,
+	// so net/http's own clean-up does not see the parsed form.
+	app.Use(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), struct{}{}, 1)))
+		})
+	})
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("name", "big.bin")
+	fw, _ := mw.CreateFormFile("file", "big.bin")
+	fw.Write(bytes.Repeat([]byte("x"), 9<<20))
+	mw.Close()
+	w := serve(app, "POST", "/upload", &buf, "Content-Type", mw.FormDataContentType())
+	if w.Code != 200 || w.Body.String() != fmt.Sprintf("big.bin %d", 9<<20) {
+		t.Fatalf("got %d %q", w.Code, w.Body)
+	}
+	if len(spilled) == 0 {
+		t.Fatal("the upload was not spilled to a temporary file; the test proves nothing")
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestServeLogsToLogger(t *testing.T) {
+	app := newApp(t, web.URLs{"/twice", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, flushable := w.(http.Flusher)
+		w.WriteHeader(200)
+		w.WriteHeader(500) // a mistake net/http reports through the server's ErrorLog
+		fmt.Fprint(w, flushable)
+	})})
+	logs := captureLog(app)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- app.Serve(ctx, ln) }()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/twice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || string(b) != "true" {
+		t.Errorf("got %d %q; a handler under Serve must be able to flush", resp.StatusCode, b)
+	}
+	if out := logs.String(); !strings.Contains(out, "superfluous") || !strings.Contains(out, "level=WARN") {
+		t.Errorf("the server's own message did not reach the Logger:\n%s", out)
+	}
+}
+
+// startRun runs app.Run with args as the command line and returns the URL
+// it prints and a channel with Run's result.
+func startRun(t *testing.T, app *web.Application, args ...string) (string, <-chan error) {
+	t.Helper()
+	oldArgs, oldStdout := os.Args, os.Stdout
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Args, os.Stdout = append([]string{"app"}, args...), pw
+	defer func() { os.Args, os.Stdout = oldArgs, oldStdout }()
+	done := make(chan error, 1)
+	go func() { done <- app.Run() }()
+	line := make(chan string, 1)
+	go func() {
+		b := make([]byte, 256)
+		n, _ := pr.Read(b)
+		line <- strings.TrimSpace(string(b[:n]))
+	}()
+	select {
+	case l := <-line:
+		pw.Close()
+		return l, done
+	case err := <-done:
+		pw.Close()
+		pr.Close()
+		return "", func() <-chan error { c := make(chan error, 1); c <- err; return c }()
+	}
+}
+
+func TestRun(t *testing.T) {
+	app := newApp(t, web.URLs{"/", returns("running", nil)})
+	logs := captureLog(app)
+	get := func(u string) string {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		port string
+		sig  syscall.Signal
+		host string // what the printed URL starts with
+	}{
+		{"argument, SIGINT", []string{"127.0.0.1:0"}, "", syscall.SIGINT, "http://127.0.0.1:"},
+		{"argument wins over PORT, SIGTERM", []string{"127.0.0.1:0"}, "not-a-port", syscall.SIGTERM, "http://127.0.0.1:"},
+		{"PORT", nil, "0", syscall.SIGINT, "http://0.0.0.0:"},
+		{"no host", []string{":0"}, "", syscall.SIGTERM, "http://0.0.0.0:"},
+		{"host name", []string{"localhost:0"}, "", syscall.SIGINT, "http://localhost:"},
+	} {
+		t.Setenv("PORT", tt.port)
+		u, done := startRun(t, app, tt.args...)
+		if !strings.HasPrefix(u, "http://") || !strings.HasSuffix(u, "/") {
+			t.Fatalf("%s: Run printed %q, or failed: %v", tt.name, u, <-done)
+		}
+		if !strings.HasPrefix(u, tt.host) || strings.HasSuffix(u, ":0/") {
+			t.Errorf("%s: Run printed %s, want %sPORT/ with the port it got", tt.name, u, tt.host)
+		}
+		if got := get(strings.Replace(u, "0.0.0.0", "127.0.0.1", 1)); got != "running" {
+			t.Errorf("%s: got %q", tt.name, got)
+		}
+		// Run has its signal handler in place before it prints the URL.
+		syscall.Kill(os.Getpid(), tt.sig)
+		if err := <-done; err != nil {
+			t.Errorf("%s: Run returned %v after %v, want nil", tt.name, err, tt.sig)
+		}
+	}
+	if n := strings.Count(logs.String(), `msg="GET /"`); n != 5 {
+		t.Errorf("%d request lines logged, want 5:\n%s", n, logs)
+	}
+
+	for _, tt := range []struct {
+		args []string
+		port string
+	}{
+		{[]string{"99999"}, ""},
+		{[]string{"bad host"}, ""},
+		{nil, "http"},
+		{nil, "70000"},
+	} {
+		t.Setenv("PORT", tt.port)
+		u, done := startRun(t, app, tt.args...)
+		if err := <-done; err == nil || u != "" {
+			t.Errorf("Run with %q and PORT=%q: printed %q, returned %v; want an error", tt.args, tt.port, u, err)
+		}
+	}
+	// An address already in use.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	t.Setenv("PORT", "")
+	if u, done := startRun(t, app, ln.Addr().String()); u != "" || <-done == nil {
+		t.Errorf("Run on a busy address printed %q and did not fail", u)
 	}
 }

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -38,7 +40,8 @@ type Context struct {
 	form     url.Values // the parsed request body, once parsed
 	formErr  error
 	sink     endpointSink
-	fatal    error // a misuse found during the request that must answer 500
+	upload   *multipart.Form // parsed by Input; its temporary files are removed after the response
+	fatal    error           // a misuse found during the request that must answer 500
 }
 
 // Path returns the request path within the application, without the
@@ -224,7 +227,7 @@ func (c *Context) SessionNamed(name string) *session.Session {
 	return s
 }
 
-// form parses the request body as a form, once.
+// parseForm parses the request body as a form, once.
 func (c *Context) parseForm() (url.Values, error) {
 	if c.form != nil || c.formErr != nil {
 		return c.form, c.formErr
@@ -250,7 +253,17 @@ func (c *Context) parseForm() (url.Values, error) {
 		}
 		c.form = vs
 	case "multipart/form-data":
-		if err := c.Request.ParseMultipartForm(multipartMemory); err != nil {
+		if c.bodyRead {
+			// Body has consumed the stream; parse what it kept.
+			if c.bodyErr != nil {
+				c.formErr = c.bodyErr
+				return c.form, c.formErr
+			}
+			c.Request.Body = io.NopCloser(bytes.NewReader(c.body))
+		}
+		err := c.Request.ParseMultipartForm(multipartMemory)
+		c.upload = c.Request.MultipartForm
+		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				c.formErr = HTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", tooBig.Limit))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -119,19 +120,7 @@ func checkHost(h string) error {
 // Unlike web.py, an explicit argument wins over PORT, so that
 // `go run ./examples/count 8080` does what it says in any shell.
 func (a *Application) Run() error {
-	arg := ""
-	if len(os.Args) > 1 {
-		arg = os.Args[1]
-	}
-	if arg == "" {
-		if p := os.Getenv("PORT"); p != "" {
-			if err := checkPort(p); err != nil {
-				return fmt.Errorf("web: PORT environment variable: %w", err)
-			}
-			arg = "0.0.0.0:" + p
-		}
-	}
-	network, addr, err := ParseAddr(arg)
+	network, addr, err := runAddr(os.Args[1:], os.Getenv("PORT"))
 	if err != nil {
 		return err
 	}
@@ -145,9 +134,40 @@ func (a *Application) Run() error {
 		fmt.Printf("serving on unix socket %s\n", addr)
 		defer os.Remove(addr)
 	} else {
-		fmt.Printf("http://%s/\n", ln.Addr())
+		fmt.Printf("http://%s/\n", servedAddr(addr, ln.Addr()))
 	}
 	return a.Serve(ctx, ln)
+}
+
+// servedAddr is the address Run prints: the host that was asked for, as
+// web.py prints it (Go reports a dual-stack [::] for 0.0.0.0), with the
+// port the listener got (which differs for port 0).
+func servedAddr(asked string, got net.Addr) string {
+	host, _, err := net.SplitHostPort(asked)
+	_, port, err2 := net.SplitHostPort(got.String())
+	if err != nil || err2 != nil {
+		return got.String()
+	}
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// runAddr picks Run's address from its command-line arguments and the
+// PORT environment variable.
+func runAddr(args []string, port string) (network, addr string, err error) {
+	arg := ""
+	if len(args) > 0 {
+		arg = args[0]
+	}
+	if arg == "" && port != "" {
+		if err := checkPort(port); err != nil {
+			return "", "", fmt.Errorf("web: PORT environment variable: %w", err)
+		}
+		arg = "0.0.0.0:" + port
+	}
+	return ParseAddr(arg)
 }
 
 // ShutdownTimeout is how long Serve waits for requests in flight once its
@@ -166,6 +186,9 @@ func (a *Application) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		// The server's own complaints (TLS handshakes, bad requests it
+		// answers itself) go where the application logs, not to stderr.
+		ErrorLog: slog.NewLogLogger(a.logger().Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -177,6 +200,11 @@ func (a *Application) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	if err != nil {
+		// Requests still running after ShutdownTimeout lose their
+		// connections rather than keep the process alive.
+		srv.Close()
+	}
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
@@ -217,6 +245,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
+}
+
+// Flush passes a handler's flush on to the connection, for responses
+// that stream.
+func (w *statusWriter) Flush() {
+	w.wrote = true
+	http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer.
