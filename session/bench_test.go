@@ -84,3 +84,21 @@ func BenchmarkCodec(b *testing.B) {
 		}
 	}
 }
+
+func benchCookieStore(b *testing.B, keys ...[]byte) {
+	cs, err := NewCookieStore(keys...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := New(cs, Config{SecretKeys: []string{testKey}, Initializer: map[string]any{"count": 0}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchCount(b, m.Middleware(testMux()))
+}
+
+func BenchmarkCountCookieStoreSigned(b *testing.B) { benchCookieStore(b) }
+
+func BenchmarkCountCookieStoreEncrypted(b *testing.B) {
+	benchCookieStore(b, []byte("0123456789abcdef0123456789abcdef"))
+}

@@ -29,16 +29,24 @@ func encodeRecord(rec *record) ([]byte, error) {
 // decodeRecord reads a record, keeping numbers as json.Number so that
 // large integers survive; the typed getters convert them.
 func decodeRecord(data []byte, rec *record) error {
+	if err := decodeRecordInto(data, rec); err != nil {
+		return err
+	}
+	if rec.Values == nil {
+		rec.Values = make(map[string]any)
+	}
+	return nil
+}
+
+// decodeRecordInto decodes one JSON value into v, numbers as json.Number.
+func decodeRecordInto(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	if err := dec.Decode(rec); err != nil {
+	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	if dec.More() {
 		return fmt.Errorf("%w: trailing data", ErrCorrupt)
-	}
-	if rec.Values == nil {
-		rec.Values = make(map[string]any)
 	}
 	return nil
 }

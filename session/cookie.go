@@ -34,21 +34,34 @@ func newSigner(keys [][]byte) *signer {
 // sigLen is the length of a base64url signature of 32 bytes.
 const sigLen = 43
 
-func (s *signer) mac(i int, name, value string, out []byte) []byte {
+// mac appends to out the HMAC of name, a zero byte and msg with key i.
+func (s *signer) mac(i int, name string, msg []byte, out []byte) []byte {
 	h := s.pools[i].Get().(hash.Hash)
 	h.Reset()
 	h.Write([]byte(name))
 	h.Write([]byte{0})
-	h.Write([]byte(value))
+	h.Write(msg)
 	out = h.Sum(out)
 	s.pools[i].Put(h)
 	return out
 }
 
+// verifyMAC reports whether sum is the MAC of name and msg under any key,
+// comparing in constant time.
+func (s *signer) verifyMAC(name string, msg, sum []byte) bool {
+	var buf [sha256.Size]byte
+	for i := range s.keys {
+		if hmac.Equal(s.mac(i, name, msg, buf[:0]), sum) {
+			return true
+		}
+	}
+	return false
+}
+
 // sign returns value + "." + signature.
 func (s *signer) sign(name, value string) string {
 	var buf [sha256.Size]byte
-	sum := s.mac(0, name, value, buf[:0])
+	sum := s.mac(0, name, []byte(value), buf[:0])
 	var b strings.Builder
 	b.Grow(len(value) + 1 + sigLen)
 	b.WriteString(value)
@@ -69,16 +82,13 @@ func (s *signer) verify(name, signed string) (string, bool) {
 	}
 	value := signed[:dot]
 	var got [sha256.Size]byte
-	if n, err := base64.RawURLEncoding.Decode(got[:], []byte(signed[dot+1:])); err != nil || n != sha256.Size {
+	if n, err := strictB64.Decode(got[:], []byte(signed[dot+1:])); err != nil || n != sha256.Size {
 		return "", false
 	}
-	var buf [sha256.Size]byte
-	for i := range s.keys {
-		if hmac.Equal(s.mac(i, name, value, buf[:0]), got[:]) {
-			return value, true
-		}
+	if !s.verifyMAC(name, []byte(value), got[:]) {
+		return "", false
 	}
-	return "", false
+	return value, true
 }
 
 // idLen is the length of a session id: a version 4 UUID in its canonical,
@@ -160,3 +170,7 @@ func ValidKey(key string) bool {
 	}
 	return true
 }
+
+// strictB64 refuses encodings whose unused trailing bits are not zero, so
+// that every signature has exactly one spelling.
+var strictB64 = base64.RawURLEncoding.Strict()

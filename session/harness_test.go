@@ -127,7 +127,11 @@ func newHarnessStore(t *testing.T, inner Store, cfg Config) *harness {
 		cfg.Initializer = map[string]any{"count": 0}
 	}
 	store := &countingStore{Store: inner}
-	m, err := New(store, cfg)
+	var managed Store = store
+	if cs, ok := inner.(*CookieStore); ok {
+		managed = cs // the Manager recognises a CookieStore by its type
+	}
+	m, err := New(managed, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,11 +15,12 @@ import (
 // handlers that use sessions; they reach their session with FromContext,
 // or c.Session() in the web framework.
 type Manager struct {
-	cfg    Config
-	store  Store
-	signer *signer
-	locks  *lockTable
-	now    func() time.Time
+	cfg     Config
+	store   Store
+	cookies *CookieStore // the store, when it keeps sessions in cookies
+	signer  *signer
+	locks   *lockTable
+	now     func() time.Time
 
 	rejectBadCookie, ignoreExpiry, ignoreChangeIP, httpOnly bool
 
@@ -60,7 +61,8 @@ func New(store Store, cfg Config) (*Manager, error) {
 		}
 		m.signer = newSigner(keys)
 	}
-	if cfg.CleanupInterval > 0 && !cfg.Disabled {
+	m.cookies, _ = store.(*CookieStore)
+	if cfg.CleanupInterval > 0 && !cfg.Disabled && m.cookies == nil {
 		go m.cleanupLoop()
 	} else {
 		close(m.done)

@@ -35,9 +35,11 @@ type Session struct {
 	rec        record
 	deadline   time.Time // the deadline the store holds
 	dirty      bool
-	oldID      string // RenewID: the id before it, and its key, to delete
-	oldKey     string // when the new one is saved
-	dropCookie bool   // tell the client to delete its cookie, unless a new one is set
+	oldID      string    // RenewID: the id before it, and its key, to delete
+	oldKey     string    // when the new one is saved
+	dropCookie bool      // tell the client to delete its cookie, unless a new one is set
+	flashed    []Message // the flashes read in this request
+	added      []Message // the messages added in this request
 	unlock     func()
 }
 
@@ -82,6 +84,10 @@ func (s *Session) ctx() context.Context {
 // one. s.mu must be held.
 func (s *Session) load() {
 	m, r := s.m, s.reg.r
+	if m.cookies != nil {
+		s.loadCookie()
+		return
+	}
 	id := s.id // known when the session is loaded again after Save
 	if id == "" && !s.cookieRead {
 		s.cookieRead = true
@@ -356,6 +362,11 @@ func (s *Session) Kill() error {
 			return err
 		}
 	}
+	if s.m.cookies != nil {
+		s.dropCookie = s.dropCookie || s.fromCookie
+		s.start()
+		return nil
+	}
 	// The lock stays held until the response is committed, so a request
 	// of the old session that waits for it finds the session gone.
 	s.dropCookie = s.dropCookie || s.fromCookie || !s.isNew
@@ -378,6 +389,11 @@ func (s *Session) RenewID() error {
 	}
 	if s.isNew {
 		s.id = "" // a new session gets its id when it is first saved
+		return nil
+	}
+	if s.m.cookies != nil {
+		s.id = s.newID()
+		s.dirty = true
 		return nil
 	}
 	if s.oldKey == "" {
@@ -408,6 +424,9 @@ func (s *Session) release() {
 	if s.unlock != nil {
 		s.unlock()
 		s.unlock = nil
+	}
+	if s.m.cookies != nil {
+		return // the data stays: the request's cookie is out of date now
 	}
 	s.loaded = false
 	s.rec = record{}
@@ -465,6 +484,9 @@ func (s *Session) commit(status int) error {
 		return nil
 	}
 	defer s.release()
+	if m.cookies != nil {
+		return s.commitCookie(status)
+	}
 	headersOut := s.reg.headerSent
 	force := m.cfg.SaveEveryRequest && s.used
 	now := m.now()
