@@ -854,6 +854,11 @@ func TestTemplates(t *testing.T) {
 	if _, err := web.NewTemplates(filepath.Join(dir, "absent")).Render("x", nil); err == nil {
 		t.Error("a missing folder rendered")
 	}
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "syntax.html"), []byte("{{if}}"), 0o644)
+	if _, err := web.NewTemplates(bad).Render("syntax", nil); err == nil || !strings.Contains(err.Error(), "syntax.html") {
+		t.Errorf("a template with a syntax error: %v", err)
+	}
 }
 
 func TestTemplatesReload(t *testing.T) {
@@ -931,6 +936,8 @@ func TestParseAddr(t *testing.T) {
 		{"[::1]:", "", "", true},
 		{"[::1", "", "", true},
 		{"1.2.3.4:5:6", "", "", true},
+		{"[1.2.3.4]", "", "", true},
+		{"[zz]", "", "", true},
 	}
 	for _, tt := range tests {
 		network, addr, err := web.ParseAddr(tt.arg)
@@ -1048,6 +1055,12 @@ type celsius float64
 
 type label string
 
+type flag bool
+
+type small int8
+
+type id uint16
+
 func TestNamedBasicResults(t *testing.T) {
 	tests := []struct {
 		v    any
@@ -1055,6 +1068,10 @@ func TestNamedBasicResults(t *testing.T) {
 	}{
 		{celsius(21.5), "21.5"},
 		{label("named"), "named"},
+		{flag(true), "true"},
+		{small(-3), "-3"},
+		{id(65535), "65535"},
+		{float32(2.5), "2.5"},
 		{time.Month(3), "March"}, // a Stringer first
 		{http.ConnState(0), "new"},
 	}
@@ -1100,6 +1117,28 @@ func TestInvalidStatus(t *testing.T) {
 		if w.Code != tt.code || (logs.String() != "") != tt.log {
 			t.Errorf("%s: got %d, log %q; want %d, log %v", tt.name, w.Code, logs, tt.code, tt.log)
 		}
+	}
+}
+
+func TestSetCookieNil(t *testing.T) {
+	app := newApp(t, web.URLs{"/", handle(func(c *web.Context) (any, error) {
+		return fmt.Sprint(c.SetCookie(nil) != nil), nil
+	})})
+	if w := serve(app, "GET", "/", nil); w.Body.String() != "true" || w.Header().Get("Set-Cookie") != "" {
+		t.Errorf("got %q %v", w.Body, w.Header())
+	}
+}
+
+func TestMultipartAfterTooBigBody(t *testing.T) {
+	app := newApp(t, web.URLs{"/", handle(func(c *web.Context) (any, error) {
+		c.Body() // fails: too big
+		_, err := c.Input()
+		return nil, err
+	})})
+	app.MaxBodyBytes = 8
+	body, ctype := multipartBody(t, "x", "a value longer than eight bytes")
+	if w := serve(app, "POST", "/", body, "Content-Type", ctype); w.Code != 413 {
+		t.Errorf("got %d %q", w.Code, w.Body)
 	}
 }
 
@@ -1165,8 +1204,14 @@ func TestUploadTempFilesRemoved(t *testing.T) {
 
 func TestServeLogsToLogger(t *testing.T) {
 	app := newApp(t, web.URLs{"/twice", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, flushable := w.(http.Flusher)
+		f, flushable := w.(http.Flusher)
+		if err := http.NewResponseController(w).SetWriteDeadline(time.Time{}); err != nil {
+			flushable = false // the log wrapper hides the connection
+		}
 		w.WriteHeader(200)
+		if flushable {
+			f.Flush()
+		}
 		w.WriteHeader(500) // a mistake net/http reports through the server's ErrorLog
 		fmt.Fprint(w, flushable)
 	})})
@@ -1287,6 +1332,34 @@ func TestRun(t *testing.T) {
 			t.Errorf("Run with %q and PORT=%q: printed %q, returned %v; want an error", tt.args, tt.port, u, err)
 		}
 	}
+	// A unix socket, removed when Run returns.
+	sock := filepath.Join(t.TempDir(), "app.sock")
+	t.Setenv("PORT", "")
+	line, done := startRun(t, app, sock)
+	if line != "serving on unix socket "+sock {
+		t.Fatalf("unix socket: printed %q, returned %v", line, <-done)
+	}
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	resp, err := client.Get("http://unix/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	client.CloseIdleConnections()
+	if string(b) != "running" {
+		t.Errorf("unix socket: got %q", b)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	if err := <-done; err != nil {
+		t.Errorf("unix socket: Run returned %v", err)
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("socket file left behind: %v", err)
+	}
+
 	// An address already in use.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

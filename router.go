@@ -116,12 +116,14 @@ func isRegexPattern(p string) bool {
 // PatternError reports a pattern that cannot be routed. It names the
 // pattern, and the earlier pattern it conflicts with when there is one.
 type PatternError struct {
-	Pattern  string // the offending pattern
+	Pattern  string // the offending pattern (printed with %v if it is not a string)
 	Index    int    // its position among the patterns, from 0
 	Conflict string // the earlier pattern it conflicts with, if any
-	Reason   string
+	Reason   string // what is wrong, and often how to write it instead
 }
 
+// Error names the pattern, its entry, and the pattern it conflicts with,
+// so that the message alone points at the line of URLs to change.
 func (e *PatternError) Error() string {
 	if e.Conflict != "" {
 		return fmt.Sprintf("web: pattern %q (entry %d) conflicts with pattern %q: %s", e.Pattern, e.Index, e.Conflict, e.Reason)

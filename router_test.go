@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gowebpy/web"
@@ -68,6 +69,7 @@ func TestURLTupleFirstMatchWins(t *testing.T) {
 		`/r(a)`, say("ra"),
 		`/n/(?P<year>\d{4})/(\d+)`, say("named"),
 		`/opt/(\d+)?`, say("opt"),
+		"/star*", say("star"), // a * that does not follow a slash is regex
 	})
 	tests := []struct {
 		path, want string
@@ -89,6 +91,8 @@ func TestURLTupleFirstMatchWins(t *testing.T) {
 		{"/n/2024/7", "named year=2024 2=7"},
 		{"/opt/", "opt 1="},
 		{"/opt/5", "opt 1=5"},
+		{"/sta", "star"},
+		{"/starrr", "star"},
 		// A query string plays no part in matching.
 		{"/ab?x=1", "ab"},
 	}
@@ -162,7 +166,11 @@ func TestRedirectTargets(t *testing.T) {
 
 // ctxInfo reports what web.ctx would hold.
 var ctxInfo = handle(func(c *web.Context) (any, error) {
-	return strings.Join([]string{c.Path(), c.HomePath(), c.Home(), c.Query(), c.FullPath(), c.Request.URL.Path}, "|"), nil
+	parts := []string{c.Path(), c.HomePath(), c.Home(), c.Query(), c.FullPath(), c.Request.URL.Path}
+	if c.Request.URL.RawPath != "" {
+		parts = append(parts, c.Request.URL.EscapedPath())
+	}
+	return strings.Join(parts, "|"), nil
 })
 
 func TestSubApplication(t *testing.T) {
@@ -199,6 +207,10 @@ func TestSubApplication(t *testing.T) {
 		{"/blog/old", 301, "", "http://example.com/blog/new"},
 		{"/blog/comments/c/9", 200, "/c/9|/blog/comments|http://example.com/blog/comments||/c/9|/c/9", ""},
 		{"/blog/nothing", 404, "not found", ""},
+		// The request's own escaping survives the mount.
+		{"/blog/comments/c/a%2Cb", 200, "/c/a,b|/blog/comments|http://example.com/blog/comments||/c/a,b|/c/a,b|/c/a%2Cb", ""},
+		// Patterns match the decoded path, as web.py matches PATH_INFO.
+		{"/blog/comments/c/a%2Fb", 404, "not found", ""},
 		{"/", 200, "root", ""},
 	}
 	for _, tt := range tests {
@@ -255,6 +267,8 @@ func TestPatternErrors(t *testing.T) {
 		{"param then static", web.URLs{"/user/:name", say("1"), "/about", say("x"), "/user/new", say("2")}, "/user/new", "/user/:name", "httprouter"},
 		{"two param names", web.URLs{"/user/:id", say("1"), "/user/:name", say("2")}, "/user/:name", "/user/:id", "httprouter"},
 		{"catch-all after root", web.URLs{"/", say("1"), "/*all", say("2")}, "/*all", "/", "httprouter"},
+		{"catch-all not at the end", web.URLs{"/files/*path/more", say("1")}, "/files/*path/more", "", "catch-all"},
+		{"unnamed wildcard", web.URLs{"/user/:", say("1")}, "/user/:", "", "wildcard"},
 		{"bad regex", web.URLs{"/ok", say("1"), `/items/(\d+`, say("2")}, `/items/(\d+`, "", "regular expression"},
 		{"odd length", web.URLs{"/a", say("1"), "/b"}, "/b", "", "target"},
 		{"non-string pattern", web.URLs{"/a", say("1"), 42, say("2")}, "42", "", "string"},
@@ -348,6 +362,29 @@ type valueCounter struct{ N int }
 func (v valueCounter) GET(c *web.Context) (any, error) {
 	v.N++
 	return v.N, nil
+}
+
+func TestPerRequestCopiesConcurrently(t *testing.T) {
+	// Under -race, a shared handler value would be a data race.
+	app := newApp(t, web.URLs{"/value", pointerCounter{N: 10}, "/pointer", &pointerCounter{N: 5}})
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	for i := 0; i < 50; i++ {
+		for path, want := range map[string]string{"/value": "11 x", "/pointer": "6 x"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if w := serve(app, "GET", path, nil); w.Body.String() != want {
+					errs <- fmt.Sprintf("%s = %q, want %q", path, w.Body, want)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
 
 func TestPerRequestCopies(t *testing.T) {

@@ -233,6 +233,8 @@ type statusWriter struct {
 	wrote  bool
 }
 
+// WriteHeader keeps the first status for the log line; later calls are
+// mistakes net/http reports itself.
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
@@ -240,6 +242,7 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write counts the bytes for the log line.
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
 	n, err := w.ResponseWriter.Write(b)
