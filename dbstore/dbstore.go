@@ -1,0 +1,407 @@
+// Package dbstore keeps sessions in an SQL database through database/sql,
+// like web.py's DBStore(db, "sessions"): SQLite by default, PostgreSQL and
+// MySQL/MariaDB when an application grows to several instances.
+//
+//	db, err := dbstore.OpenSQLite("sessions.db") // WAL, busy timeout, one writer
+//	store, err := dbstore.New(db, "sessions", dbstore.WithCreateTable())
+//	sessions, err := session.New(store, session.Config{})
+//
+// # The table
+//
+// One row per session: session_key, the SHA-256 of the session id (the
+// id itself is never stored, so a copy of the table hands out no live
+// session), data, the session's JSON, and deadline, the moment the
+// session expires if it stays idle, in UTC. An index on deadline keeps
+// the cleanup cheap. schema.sql at the top of the repository is the DDL
+// to run by hand; WithCreateTable runs the same statements (see Schema).
+// The table <name>_lock holds the leases of Locking and stays empty
+// otherwise.
+//
+// # Statements
+//
+// Each operation is one statement: Load is a SELECT that checks the
+// deadline in SQL; Save(Create) is an upsert; Save(Update) is an UPDATE
+// of a row whose deadline has not passed, so a session killed meanwhile
+// is never brought back; Touch moves the deadline without rewriting the
+// data; Cleanup deletes expired rows in batches. So a request that
+// changes an existing session costs two statements (web.py's DBStore
+// runs five), one that only reads it costs one, and one that does not use
+// its session costs none. All values are parameters; the table name is
+// checked to be a plain identifier and every key with session.CheckKey
+// before any query is built.
+//
+// # Time
+//
+// Deadlines are UTC and the current time comes from the application, not
+// from the database's NOW(), so neither the server's nor the database
+// session's time zone can move a deadline (web.py mixed local time and
+// UTC and lost rows on MySQL, its issue #323). PostgreSQL stores a
+// TIMESTAMPTZ; MySQL a DATETIME(6) holding the UTC wall time; SQLite the
+// text "2006-01-02 15:04:05.000000", UTC, which sorts like the times and
+// which SQLite's date functions read as UTC. Several instances should run
+// NTP, as for any shared deadline.
+//
+// # Across processes
+//
+// The session package keeps the concurrent requests of one session in
+// order within one process. Locking returns the store with
+// session.Locker, which extends that to every process sharing the
+// database, with a lease in the <name>_lock table:
+//
+//   - Lock inserts (key, random token, now + lease), or takes over a row
+//     whose lease has run out, in one statement; a row still leased
+//     means another process holds the session, and Lock polls with a
+//     backoff of 2 to 50 ms until it is free or the Manager's
+//     LockTimeout (a 503) is reached. Unlock deletes the row if the token
+//     is still its own. While held, the lease is renewed every third of
+//     its length, so a slow request keeps it; a crashed process's lease
+//     runs out by itself (WithLockLease, default 10 s).
+//   - Why not PostgreSQL advisory locks or MySQL GET_LOCK: both belong to
+//     one connection, so each held lock would pin a connection of the
+//     pool for the whole request (a pool of n connections then deadlocks
+//     at n concurrent sessions), neither exists in SQLite, and they vanish
+//     silently when a pooled connection is recycled. The lease row works
+//     the same on the three dialects, holds no connection while waiting,
+//     survives connection loss, and can be inspected with a SELECT.
+//   - The price is two statements per request that loads a session (take
+//     and give back the lease), plus the polls while another process holds
+//     it. A holder frozen for longer than the lease (a stopped process)
+//     loses it; the store cannot fence its late writes, because
+//     session.Store.Save does not say which lock it holds.
+//
+// # Drivers
+//
+// The dialect is told by the type of db.Driver(): *sqlite3.SQLiteDriver
+// (github.com/mattn/go-sqlite3), *stdlib.Driver (github.com/jackc/pgx/v5/stdlib),
+// *mysql.MySQLDriver (github.com/go-sql-driver/mysql), and also
+// modernc.org/sqlite and github.com/lib/pq. A wrapped driver needs
+// WithDialect. dbstore imports only go-sqlite3, for OpenSQLite; import
+// the PostgreSQL or MySQL driver in the application. MySQL DSNs need no
+// parseTime, loc or clientFoundRows setting: dbstore reads deadlines as
+// text and handles either way of counting unchanged rows.
+package dbstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gowebpy/web/session"
+)
+
+// Defaults of the options.
+const (
+	DefaultCleanupBatch = 1000
+	DefaultCleanupPause = 10 * time.Millisecond
+	DefaultLockLease    = 10 * time.Second
+)
+
+// Store is a session.Store and session.Toucher over a table of an SQL
+// database. It is safe for concurrent use, by several processes too.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	table   string
+	q       queries
+	batch   int
+	pause   time.Duration
+	lease   time.Duration
+	now     func() time.Time
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	dialect Dialect
+	create  bool
+	batch   int
+	pause   time.Duration
+	lease   time.Duration
+}
+
+// WithDialect names the SQL dialect instead of detecting it from the
+// driver, for drivers wrapped by tracing or metrics packages.
+func WithDialect(d Dialect) Option { return func(o *options) { o.dialect = d } }
+
+// WithCreateTable creates the table, its index and its lock table if they
+// are missing, with the statements of Schema (those of schema.sql).
+func WithCreateTable() Option { return func(o *options) { o.create = true } }
+
+// WithCleanupBatch sets how many expired rows one statement of Cleanup
+// deletes (default 1000) and how long it pauses between two batches
+// (default 10 ms), so that a large cleanup leaves room for requests.
+func WithCleanupBatch(size int, pause time.Duration) Option {
+	return func(o *options) { o.batch, o.pause = size, pause }
+}
+
+// WithLockLease sets how long a lock of Locking lasts without renewal:
+// how long the sessions of a process that crashed while holding them stay
+// locked. Default 10 seconds; held locks are renewed every third of it.
+func WithLockLease(d time.Duration) Option { return func(o *options) { o.lease = d } }
+
+// New returns a Store keeping sessions in table, which must exist (see
+// schema.sql) unless WithCreateTable is given. It checks the table with
+// one query, so the database must be reachable.
+func New(db *sql.DB, table string, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("dbstore: New needs a *sql.DB")
+	}
+	if err := checkTable(table); err != nil {
+		return nil, err
+	}
+	o := options{batch: DefaultCleanupBatch, pause: DefaultCleanupPause, lease: DefaultLockLease}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.batch <= 0 || o.pause < 0 {
+		return nil, fmt.Errorf("dbstore: cleanup batch %d and pause %v: the batch must be positive and the pause not negative", o.batch, o.pause)
+	}
+	if o.lease < time.Second {
+		return nil, fmt.Errorf("dbstore: lock lease %v is shorter than a second", o.lease)
+	}
+	if o.dialect == 0 {
+		d, ok := detectDialect(db.Driver())
+		if !ok {
+			return nil, fmt.Errorf("dbstore: cannot tell the SQL dialect of driver %T; pass dbstore.WithDialect", db.Driver())
+		}
+		o.dialect = d
+	}
+	if !o.dialect.valid() {
+		return nil, fmt.Errorf("dbstore: unknown dialect %v", o.dialect)
+	}
+	s := &Store{
+		db:      db,
+		dialect: o.dialect,
+		table:   table,
+		q:       buildQueries(o.dialect, table),
+		batch:   o.batch,
+		pause:   o.pause,
+		lease:   o.lease,
+		now:     time.Now,
+		stmts:   make(map[string]*sql.Stmt),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if o.create {
+		ddl, _ := Schema(o.dialect, table) // checked above
+		for _, stmt := range ddl {
+			if _, err := db.ExecContext(ctx, stmt); err != nil {
+				return nil, fmt.Errorf("dbstore: creating table %s: %w", table, err)
+			}
+		}
+	}
+	for _, q := range []string{s.q.check, s.q.checkLock} {
+		rows, err := db.QueryContext(ctx, q)
+		if err == nil {
+			err = rows.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dbstore: table %s or %s_lock is missing or lacks a column (create them with schema.sql or pass dbstore.WithCreateTable): %w", table, table, err)
+		}
+	}
+	return s, nil
+}
+
+// Dialect returns the store's SQL dialect.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close releases the store's prepared statements. The *sql.DB stays open:
+// it is the caller's to close.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for q, st := range s.stmts {
+		errs = append(errs, st.Close())
+		delete(s.stmts, q)
+	}
+	return errors.Join(errs...)
+}
+
+// stmt returns query prepared, preparing it on first use. A statement that
+// fails to prepare (the database is down) is tried again next time.
+func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.mu.Lock()
+	st := s.stmts[query]
+	s.mu.Unlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old := s.stmts[query]; old != nil {
+		st.Close() // another goroutine won the race
+		return old, nil
+	}
+	s.stmts[query] = st
+	return st, nil
+}
+
+// exec runs a statement and returns how many rows it affected.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+func (s *Store) t(t time.Time) any { return s.dialect.timeArg(t) }
+
+// Load implements session.Store with one SELECT that checks the deadline.
+func (s *Store) Load(ctx context.Context, key string) ([]byte, time.Time, bool, error) {
+	if err := session.CheckKey(key); err != nil {
+		return nil, time.Time{}, false, err
+	}
+	var data []byte
+	var deadline dbTime
+	err := s.queryRow(ctx, s.q.load, []any{key, s.t(s.now())}, &data, &deadline)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, time.Time{}, false, nil
+	case errors.Is(err, session.ErrCorrupt):
+		return nil, time.Time{}, false, fmt.Errorf("dbstore: load: %w", err)
+	case err != nil:
+		return nil, time.Time{}, false, fmt.Errorf("dbstore: load from %s: %w", s.table, err)
+	}
+	return data, deadline.t, true, nil
+}
+
+// Save implements session.Store: an upsert for Create, an UPDATE of an
+// unexpired row for Update.
+func (s *Store) Save(ctx context.Context, key string, data []byte, deadline time.Time, mode session.SaveMode) error {
+	if err := session.CheckKey(key); err != nil {
+		return err
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	switch mode {
+	case session.Create:
+		if _, err := s.exec(ctx, s.q.create, key, data, s.t(deadline)); err != nil {
+			return fmt.Errorf("dbstore: save to %s: %w", s.table, err)
+		}
+		return nil
+	case session.Update:
+		now := s.now()
+		n, err := s.exec(ctx, s.q.update, data, s.t(deadline), key, s.t(now))
+		if err != nil {
+			return fmt.Errorf("dbstore: save to %s: %w", s.table, err)
+		}
+		if n == 0 {
+			return s.confirm(ctx, key, now)
+		}
+		return nil
+	}
+	return fmt.Errorf("dbstore: save: unknown mode %v", mode)
+}
+
+// Touch implements session.Toucher: it moves the deadline of an
+// unexpired row and leaves its data alone.
+func (s *Store) Touch(ctx context.Context, key string, deadline time.Time) error {
+	if err := session.CheckKey(key); err != nil {
+		return err
+	}
+	now := s.now()
+	n, err := s.exec(ctx, s.q.touch, s.t(deadline), key, s.t(now))
+	if err != nil {
+		return fmt.Errorf("dbstore: touch in %s: %w", s.table, err)
+	}
+	if n == 0 {
+		return s.confirm(ctx, key, now)
+	}
+	return nil
+}
+
+// confirm decides what an UPDATE that affected no row means. Everywhere
+// but MySQL, the row is missing or expired. MySQL counts a row it matched
+// but left unchanged as unaffected, unless the DSN sets clientFoundRows;
+// so there, and only when the count is 0, one SELECT tells the two apart.
+func (s *Store) confirm(ctx context.Context, key string, now time.Time) error {
+	if s.dialect != MySQL {
+		return session.ErrNotFound
+	}
+	var one int
+	err := s.queryRow(ctx, s.q.exists, []any{key, s.t(now)}, &one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return session.ErrNotFound
+	case err != nil:
+		return fmt.Errorf("dbstore: save to %s: %w", s.table, err)
+	}
+	return nil
+}
+
+// Delete implements session.Store.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := session.CheckKey(key); err != nil {
+		return err
+	}
+	if _, err := s.exec(ctx, s.q.delete, key); err != nil {
+		return fmt.Errorf("dbstore: delete from %s: %w", s.table, err)
+	}
+	return nil
+}
+
+// Cleanup implements session.Store. It deletes the rows whose deadline is
+// not after now, a batch at a time through the deadline index, pausing
+// between batches and stopping when ctx is done, so that a million expired
+// sessions are removed without holding up requests.
+func (s *Store) Cleanup(ctx context.Context, now time.Time) (int, error) {
+	args := []any{s.t(now), s.batch, s.t(now)}
+	if s.dialect == MySQL {
+		args = args[:2]
+	}
+	removed := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		n, err := s.exec(ctx, s.q.cleanup, args...)
+		if err != nil {
+			return removed, fmt.Errorf("dbstore: cleanup of %s: %w", s.table, err)
+		}
+		removed += int(n)
+		if n < int64(s.batch) {
+			return removed, nil
+		}
+		if s.pause > 0 {
+			t := time.NewTimer(s.pause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return removed, ctx.Err()
+			case <-t.C:
+			}
+		}
+	}
+}
+
+var (
+	_ session.Store   = (*Store)(nil)
+	_ session.Toucher = (*Store)(nil)
+	_ session.Locker  = (*LockingStore)(nil)
+)
