@@ -309,3 +309,26 @@ func BenchmarkCountDiskStore(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCountDiskStoreFsync is the price of Fsync: compare its ns/op
+// with BenchmarkCountDiskStore.
+func BenchmarkCountDiskStoreFsync(b *testing.B) {
+	store, err := diskstore.New(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	store.Fsync = true
+	m, err := session.New(store, session.Config{SecretKeys: []string{testKey}, CleanupInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := m.Middleware(count)
+	_, cookie := get(h, "")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if w, _ := get(h, cookie); w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}

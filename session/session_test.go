@@ -953,3 +953,48 @@ func waitForWaiters(t *testing.T, m *Manager, cookie string, n int) {
 	}
 	t.Fatalf("never saw %d requests on the session lock", n)
 }
+
+// A request of the old id that waits while RenewID's request holds the
+// session finds it gone afterwards: it gets a fresh session, and the old
+// id never comes back.
+func TestRenewIDIsNotUndoneByWaitingRequest(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.do("GET", "/count")
+	old := h.jar["sid"]
+	started, release := make(chan struct{}), make(chan struct{})
+	renew := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		s.RenewID()
+		s.Set("user", "ann")
+		close(started)
+		<-release
+	}))
+	renewed := make(chan *httptest.ResponseRecorder)
+	go func() {
+		r := httptest.NewRequest("POST", "/login", nil)
+		r.AddCookie(old)
+		w := httptest.NewRecorder()
+		renew.ServeHTTP(w, r)
+		renewed <- w
+	}()
+	<-started
+	waited := make(chan *httptest.ResponseRecorder)
+	go func() {
+		r := httptest.NewRequest("GET", "/count", nil)
+		r.AddCookie(old)
+		w := httptest.NewRecorder()
+		h.h.ServeHTTP(w, r)
+		waited <- w
+	}()
+	waitForWaiters(t, h.m, old.Value, 2)
+	close(release)
+	h.absorb((<-renewed).Result().Cookies())
+	expect(t, <-waited, 200, "1") // a fresh session, not the renewed one
+	ms := h.store.Store.(*MemoryStore)
+	if _, _, found, _ := ms.Load(context.Background(), storeKey(old.Value[:idLen])); found {
+		t.Fatal("the old id is in the store again")
+	}
+	if got := body(h.do("GET", "/count")); got != "2" {
+		t.Fatalf("the renewed session's count = %s; want 2", got)
+	}
+}
