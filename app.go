@@ -443,7 +443,14 @@ func formatNumber(v any) string {
 // user input cannot send the client to another host.
 func (c *Context) absoluteURL(loc string) string {
 	u, err := url.Parse(loc)
-	if err != nil || u.IsAbs() {
+	if err != nil {
+		// Unparsable ("/search?q=100%"): web.py still prefixes Home.
+		if strings.HasPrefix(loc, "/") {
+			return c.Home() + loc
+		}
+		return loc
+	}
+	if u.IsAbs() {
 		return loc
 	}
 	if !strings.HasPrefix(loc, "/") {

@@ -215,6 +215,7 @@ func TestRedirectLocations(t *testing.T) {
 		{"relative up", web.SeeOther("../up"), "/dir/sub/rel", false, 303, "http://example.com/dir/up"},
 		{"relative query", web.SeeOther("?page=2"), "/dir/rel", false, 303, "http://example.com/dir/rel?page=2"},
 		{"with query", web.SeeOther("/search?q=a+b&x=%2F"), "/dir/rel", false, 303, "http://example.com/search?q=a+b&x=%2F"},
+		{"unparsable", web.SeeOther("/sale/100%"), "/dir/rel", false, 303, "http://example.com/sale/100%"},
 		{"https", web.SeeOther("/target"), "/dir/rel", true, 303, "https://example.com/target"},
 		{"absolute", web.SeeOther("https://other.example/x"), "/dir/rel", false, 303, "https://other.example/x"},
 		// web.py keeps a scheme-relative target on its own host.

@@ -179,17 +179,7 @@ const ShutdownTimeout = 30 * time.Second
 // ShutdownTimeout). It logs one line per request. The server's timeouts
 // keep a stalled or slow client from holding a connection forever.
 func (a *Application) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{
-		Handler:           a.logRequests(a),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		// The server's own complaints (TLS handshakes, bad requests it
-		// answers itself) go where the application logs, not to stderr.
-		ErrorLog: slog.NewLogLogger(a.logger().Handler(), slog.LevelWarn),
-	}
+	srv := a.newServer()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -212,6 +202,23 @@ func (a *Application) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("web: shutdown: %w", err)
 	}
 	return nil
+}
+
+// newServer is the http.Server of Serve. Its timeouts bound how long a
+// client may take to send its headers and body and to read the response,
+// so that a stalled or slow client cannot hold a connection forever.
+func (a *Application) newServer() *http.Server {
+	return &http.Server{
+		Handler:           a.logRequests(a),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		// The server's own complaints (TLS handshakes, bad requests it
+		// answers itself) go where the application logs, not to stderr.
+		ErrorLog: slog.NewLogLogger(a.logger().Handler(), slog.LevelWarn),
+	}
 }
 
 // logRequests logs one line per request, as web.py's LogMiddleware does.
