@@ -151,13 +151,13 @@ func Schema(d Dialect, table string) ([]string, error) {
 type queries struct {
 	check     string // the table exists and has the columns used
 	checkLock string // so does the lock table
-	load    string // data and deadline of an unexpired key
-	create  string // upsert
-	update  string // update an unexpired key
-	touch   string // move the deadline of an unexpired key
-	exists  string // MySQL: is an unexpired key there (see Store.confirm)
-	delete  string
-	cleanup string // one batch of expired keys
+	load      string // data and deadline of an unexpired key
+	create    string // upsert
+	update    string // update an unexpired key
+	touch     string // move the deadline of an unexpired key
+	exists    string // MySQL: is an unexpired key there (see Store.confirm)
+	delete    string
+	cleanup   string // one batch of expired keys
 
 	lockAcquire string // take a free or expired lease
 	lockSteal   string // MySQL: remove an expired lease

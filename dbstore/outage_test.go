@@ -1,0 +1,106 @@
+package dbstore_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gowebpy/web/dbstore"
+	"github.com/gowebpy/web/session"
+)
+
+// logBuffer collects a Manager's log, safe for concurrent use.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// take returns the lines logged at level ERROR since the last call.
+func (b *logBuffer) take() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var errs []string
+	for _, line := range strings.Split(b.buf.String(), "\n") {
+		if strings.Contains(line, "level=ERROR") {
+			errs = append(errs, line)
+		}
+	}
+	b.buf.Reset()
+	return errs
+}
+
+// TestOutageAndRecovery takes the database away under a running app with
+// a fault-injecting driver: requests answer 500 with the cause logged
+// once, the session in the database is left as it was, and the first
+// request after the database comes back succeeds, on the same session,
+// without restarting anything.
+func TestOutageAndRecovery(t *testing.T) {
+	for _, b := range backends {
+		for _, locked := range []bool{false, true} {
+			name := b.name
+			if locked {
+				name += "/locking"
+			}
+			t.Run(name, func(t *testing.T) {
+				db, p := openWrapped(t, b.dialect, b.dsn(t))
+				var store session.Store = newStore(t, db, dbstore.WithDialect(b.dialect))
+				if locked {
+					store = store.(*dbstore.Store).Locking()
+				}
+				logs := &logBuffer{}
+				h := countApp(t, store, session.Config{Logger: slog.New(slog.NewTextHandler(logs, nil))}, nil)
+				c := &client{h: h}
+				c.mustGet(t, "/count", "1")
+				c.mustGet(t, "/count", "2")
+				cookie := c.cookie
+
+				// expect500 sends path and wants a 500 whose cause, want,
+				// is logged exactly once.
+				expect500 := func(c *client, path, want string) {
+					t.Helper()
+					code, body := c.get(path)
+					if code != http.StatusInternalServerError {
+						t.Fatalf("GET %s with the database failing = %d %q; want 500", path, code, body)
+					}
+					lines := logs.take()
+					if len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], "dbstore") {
+						t.Fatalf("GET %s logged %d error line(s) %q; want one, with the cause %q", path, len(lines), lines, want)
+					}
+				}
+
+				// The server goes away: connections break, new ones are refused.
+				p.down.Store(true)
+				expect500(c, "/count", "connection refused")
+				expect500(&client{h: h}, "/count", "connection refused") // a new visitor
+				expect500(c, "/reset", "connection refused")
+				if c.cookie != cookie {
+					t.Fatalf("a failed request changed the cookie from %q to %q", cookie, c.cookie)
+				}
+
+				// It comes back: the same session goes on where it was.
+				p.down.Store(false)
+				c.mustGet(t, "/count", "3")
+
+				// Reads work but writes fail (a full disk): the change of
+				// the failed request is not half-written.
+				p.failWrite.Store(true)
+				expect500(c, "/count", "disk I/O error")
+				p.failWrite.Store(false)
+				c.mustGet(t, "/peek", "3")
+				c.mustGet(t, "/count", "4")
+				if lines := logs.take(); len(lines) != 0 {
+					t.Errorf("requests after the recovery logged errors: %q", lines)
+				}
+			})
+		}
+	}
+}
