@@ -444,7 +444,7 @@ func formatNumber(v any) string {
 func (c *Context) absoluteURL(loc string) string {
 	u, err := url.Parse(loc)
 	if err != nil {
-		// Unparsable ("/search?q=100%"): web.py still prefixes Home.
+		// Unparsable ("/sale/100%"): web.py still prefixes Home.
 		if strings.HasPrefix(loc, "/") {
 			return c.Home() + loc
 		}

@@ -120,7 +120,11 @@ func checkHost(h string) error {
 // Unlike web.py, an explicit argument wins over PORT, so that
 // `go run ./examples/count 8080` does what it says in any shell.
 func (a *Application) Run() error {
-	network, addr, err := runAddr(os.Args[1:], os.Getenv("PORT"))
+	var args []string
+	if len(os.Args) > 1 {
+		args = os.Args[1:]
+	}
+	network, addr, err := runAddr(args, os.Getenv("PORT"))
 	if err != nil {
 		return err
 	}
