@@ -188,6 +188,37 @@ func (c *Context) DeleteCookie(name string) error {
 	return c.SetCookie(&http.Cookie{Name: name, MaxAge: -1, Expires: expiredTime})
 }
 
+// SetSignedCookie sets a cookie the client can read but not change
+// (tipfy's SecureCookieMixin), signed with the keys of the request's
+// session manager; ck.Value may be any string. The Path defaults as in
+// SetCookie. Read it back with SignedCookie.
+func (c *Context) SetSignedCookie(ck *http.Cookie) error {
+	m := session.ManagerOf(c.Request, "")
+	if m == nil {
+		return session.ErrNoMiddleware
+	}
+	if ck == nil {
+		return errors.New("web: nil cookie")
+	}
+	if ck.Path == "" {
+		cp := *ck
+		cp.Path = c.homePath + "/"
+		ck = &cp
+	}
+	return m.SetSignedCookie(c.Response, ck)
+}
+
+// SignedCookie returns the value of a cookie set with SetSignedCookie:
+// http.ErrNoCookie when there is none, an error wrapping
+// session.ErrBadCookie when it was changed or has expired.
+func (c *Context) SignedCookie(name string) (string, error) {
+	m := session.ManagerOf(c.Request, "")
+	if m == nil {
+		return "", session.ErrNoMiddleware
+	}
+	return m.SignedCookie(c.Request, name)
+}
+
 // SetStatus sets the status of a successful response, such as 201
 // Created. Errors carry their own status.
 func (c *Context) SetStatus(code int) { c.status = code }
