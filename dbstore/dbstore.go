@@ -212,6 +212,9 @@ func New(db *sql.DB, table string, opts ...Option) (*Store, error) {
 // Dialect returns the store's SQL dialect.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
+// Table returns the name of the store's table.
+func (s *Store) Table() string { return s.table }
+
 // Close releases the store's prepared statements. The *sql.DB stays open:
 // it is the caller's to close.
 func (s *Store) Close() error {
@@ -371,9 +374,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // between batches and stopping when ctx is done, so that a million expired
 // sessions are removed without holding up requests.
 func (s *Store) Cleanup(ctx context.Context, now time.Time) (int, error) {
-	args := []any{s.t(now), s.batch, s.t(now)}
-	if s.dialect == MySQL {
-		args = args[:2]
+	args := []any{s.t(now), s.batch}
+	if s.dialect == PostgreSQL {
+		args = append(args, s.t(now))
 	}
 	removed := 0
 	for {

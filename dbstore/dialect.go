@@ -200,13 +200,18 @@ ON DUPLICATE KEY UPDATE data = VALUES(data), deadline = VALUES(deadline)`
 	default:
 		q.create = `INSERT INTO ` + t + ` (session_key, data, deadline) VALUES (?, ?, ?)
 ON CONFLICT (session_key) DO UPDATE SET data = excluded.data, deadline = excluded.deadline`
-		skipLocked := ""
-		if d == PostgreSQL {
-			// Two instances cleaning at once take different rows.
-			skipLocked = " FOR UPDATE SKIP LOCKED"
+		if d == SQLite {
+			// The deadline index covers the rowids; one statement is
+			// atomic in SQLite, so no row can change in between.
+			q.cleanup = `DELETE FROM ` + t + ` WHERE rowid IN (SELECT rowid FROM ` + t +
+				` WHERE deadline <= ? ORDER BY deadline LIMIT ?)`
+		} else {
+			// SKIP LOCKED: two instances cleaning at once take different
+			// rows. The outer condition is checked again on rows that
+			// changed since the subquery read them.
+			q.cleanup = `DELETE FROM ` + t + ` WHERE session_key IN (SELECT session_key FROM ` + t +
+				` WHERE deadline <= ? ORDER BY deadline LIMIT ? FOR UPDATE SKIP LOCKED) AND deadline <= ?`
 		}
-		q.cleanup = `DELETE FROM ` + t + ` WHERE session_key IN (SELECT session_key FROM ` + t +
-			` WHERE deadline <= ? ORDER BY deadline LIMIT ?` + skipLocked + `) AND deadline <= ?`
 		// One statement: insert, or take over a lease that has run out.
 		// A lease still held matches nothing: 0 rows affected.
 		q.lockAcquire = `INSERT INTO ` + l + ` (session_key, token, lease_until) VALUES (?, ?, ?)
