@@ -1,0 +1,125 @@
+package dbstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gowebpy/web/dbstore"
+	"github.com/gowebpy/web/session"
+	"github.com/gowebpy/web/session/storetest"
+)
+
+// putLease writes a lease row by hand, as a process that crashed while
+// holding the lock would leave it.
+func putLease(t *testing.T, db *sql.DB, s *dbstore.Store, key string, until time.Time) {
+	t.Helper()
+	var arg any = until.UTC().Format("2006-01-02 15:04:05.000000")
+	q := `INSERT INTO ` + s.Table() + `_lock (session_key, token, lease_until) VALUES (?, ?, ?)`
+	if s.Dialect() == dbstore.PostgreSQL {
+		arg = until
+		q = strings.NewReplacer("(?, ?, ?)", "($1, $2, $3)").Replace(q)
+	}
+	if _, err := db.Exec(q, key, strings.Repeat("c", 32), arg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLockLease(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel() // each waits out a lease
+			db, _ := b.open(t)
+			s := newStore(t, db, dbstore.WithLockLease(time.Second))
+			l := s.Locking()
+			short := func() context.Context {
+				c, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+				t.Cleanup(cancel)
+				return c
+			}
+
+			// A lease left by a crashed process blocks until it runs out...
+			held := storetest.Key("held")
+			putLease(t, db, s, held, time.Now().Add(time.Hour))
+			if _, err := l.Lock(short(), held); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Lock of a key leased to another process = %v; want a timeout wrapping context.DeadlineExceeded", err)
+			}
+			// ...and one that has run out is taken over at once.
+			stale := storetest.Key("stale")
+			putLease(t, db, s, stale, time.Now().Add(-time.Second))
+			unlock, err := l.Lock(short(), stale)
+			if err != nil {
+				t.Fatalf("Lock of a key whose lease ran out = %v", err)
+			}
+			unlock()
+			unlock() // a second call does nothing
+
+			// A held lease is renewed: after twice its length, another
+			// process still cannot take it.
+			k := storetest.Key("renewed")
+			unlock, err = l.Lock(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2 * time.Second)
+			other, err := dbstore.New(db, s.Table(), dbstore.WithLockLease(time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u, err := other.Locking().Lock(short(), k); err == nil {
+				u()
+				t.Fatal("a held lease ran out although its holder was alive: it was not renewed")
+			}
+			unlock()
+			u, err := other.Locking().Lock(short(), k)
+			if err != nil {
+				t.Fatalf("Lock after unlock = %v", err)
+			}
+			u()
+
+			// Cleanup removes leases that ran out and keeps live ones.
+			if _, err := l.Cleanup(ctx, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			db.QueryRow(`SELECT count(*) FROM ` + s.Table() + `_lock`).Scan(&n)
+			if n != 1 {
+				t.Errorf("%d leases after Cleanup; want 1 (the one held for an hour)", n)
+			}
+		})
+	}
+}
+
+// TestLockTimeout503: a session held by another process for longer than
+// the Manager's LockTimeout answers 503, and works again once released.
+func TestLockTimeout503(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db, _ := b.open(t)
+			s := newStore(t, db)
+			c := &client{h: countApp(t, s.Locking(), session.Config{LockTimeout: 200 * time.Millisecond}, nil)}
+			c.mustGet(t, "/count", "1")
+			id, _, _ := strings.Cut(strings.TrimPrefix(c.cookie, "sid="), ".")
+			key := storetest.Key(id) // the store key is the SHA-256 of the id
+
+			other, err := dbstore.New(db, s.Table()) // another process's store
+			if err != nil {
+				t.Fatal(err)
+			}
+			unlock, err := other.Locking().Lock(context.Background(), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code, body := c.get("/count"); code != http.StatusServiceUnavailable {
+				t.Fatalf("/count while another process holds the session = %d %q; want 503", code, body)
+			}
+			unlock()
+			c.mustGet(t, "/count", "2")
+		})
+	}
+}
