@@ -43,6 +43,8 @@
 //
 // # Across processes
 //
+// Several instances must sign cookies with the same key (SECRET_KEY, or
+// session.Config.SecretKeys): a generated key file belongs to one machine.
 // The session package keeps the concurrent requests of one session in
 // order within one process. Locking returns the store with
 // session.Locker, which extends that to every process sharing the

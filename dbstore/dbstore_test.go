@@ -17,8 +17,6 @@ import (
 	"github.com/gowebpy/web/session/storetest"
 )
 
-func getenv(k string) string { return os.Getenv(k) }
-
 func TestConformance(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

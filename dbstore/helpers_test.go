@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -53,7 +54,7 @@ func (b backend) dsn(t testing.TB) string {
 	if b.env == "" {
 		return filepath.Join(t.TempDir(), "sessions.db")
 	}
-	dsn := getenv(b.env)
+	dsn := os.Getenv(b.env)
 	if dsn == "" {
 		t.Skipf("%s is not set: skipping the %s tests (e.g. %s=%q)", b.env, b.name, b.env, exampleDSN(b))
 	}

@@ -121,9 +121,12 @@ func (h *lease) renew() {
 	l := h.l
 	ctx, cancel := context.WithTimeout(context.Background(), l.lease/3)
 	defer cancel()
+	n, err := l.exec(ctx, l.q.lockRenew, l.t(l.now().Add(l.lease)), h.key, h.token)
+	if err == nil && n == 0 {
+		return // the lease is gone (run out and taken over): nothing to keep
+	}
 	// A failure is not fatal: the lease lasts until its end, and the next
 	// renewal tries again.
-	_, _ = l.exec(ctx, l.q.lockRenew, l.t(l.now().Add(l.lease)), h.key, h.token)
 	h.timer.Reset(l.lease / 3)
 }
 
