@@ -19,6 +19,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/gowebpy/web"
@@ -1370,5 +1371,20 @@ func TestRun(t *testing.T) {
 	t.Setenv("PORT", "")
 	if u, done := startRun(t, app, ln.Addr().String()); u != "" || <-done == nil {
 		t.Errorf("Run on a busy address printed %q and did not fail", u)
+	}
+}
+
+func TestTemplatesFS(t *testing.T) {
+	fsys := fstest.MapFS{
+		"tmpl/hello.html": {Data: []byte(`<p>Hello, {{.}}!</p>`)},
+		"tmpl/notes.txt":  {Data: []byte(`not a template`)},
+	}
+	render := web.NewTemplatesFS(fsys, "tmpl")
+	got, err := render.Render("hello", "<World>")
+	if err != nil || got != "<p>Hello, &lt;World&gt;!</p>" {
+		t.Fatalf("Render = %q, %v", got, err)
+	}
+	if _, err := render.Render("notes.txt", nil); err == nil {
+		t.Error("a .txt file was parsed as a template")
 	}
 }

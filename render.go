@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"os"
-	"path/filepath"
+	"path"
 	"strings"
 	"sync"
 )
@@ -31,6 +32,7 @@ type Templates struct {
 	Reload bool
 
 	dir  string
+	fsys fs.FS // where dir is; nil means the operating system's files
 	mu   sync.Mutex
 	tmpl *template.Template
 }
@@ -38,6 +40,15 @@ type Templates struct {
 // NewTemplates returns the templates of dir. The files (*.html, *.tmpl)
 // are parsed on the first Render.
 func NewTemplates(dir string) *Templates { return &Templates{dir: dir} }
+
+// NewTemplatesFS returns the templates in the folder dir of fsys, such as
+// an embed.FS compiled into the program, so that it finds them from any
+// working directory:
+//
+//	//go:embed templates
+//	var files embed.FS
+//	var render = web.NewTemplatesFS(files, "templates")
+func NewTemplatesFS(fsys fs.FS, dir string) *Templates { return &Templates{dir: dir, fsys: fsys} }
 
 // Render executes the template called name (its file name; the ".html"
 // suffix may be left out) with data. The output is buffered, so a
@@ -67,17 +78,21 @@ func (t *Templates) load() (*template.Template, error) {
 	if t.tmpl != nil && !t.Reload {
 		return t.tmpl, nil
 	}
-	entries, err := os.ReadDir(t.dir)
+	fsys, dir := t.fsys, t.dir
+	if fsys == nil {
+		fsys, dir = os.DirFS(t.dir), "."
+	}
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
 	root := template.New("").Funcs(t.Funcs)
 	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
+		ext := path.Ext(e.Name())
 		if e.IsDir() || (ext != ".html" && ext != ".tmpl") {
 			continue
 		}
-		src, err := os.ReadFile(filepath.Join(t.dir, e.Name()))
+		src, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
 		}

@@ -13,16 +13,17 @@ type Message struct {
 // Flash keeps m in the session for a later request, which reads it once
 // with Flashes or Messages (tipfy's set_flash, and set_message with
 // flash=True): the message to show after a form is posted and the browser
-// redirected.
-func (s *Session) Flash(m Message) {
+// redirected. It returns the session's error, if it failed, like Set.
+func (s *Session) Flash(m Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ensure()
 	if s.err != nil {
-		return
+		return s.err
 	}
 	s.rec.Flashes = append(s.rec.Flashes, m)
 	s.dirty = true
+	return nil
 }
 
 // Flashes returns the messages flashed by earlier requests and removes
