@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# The benchmark matrix of issue 6, in one command:
+#
+#   bench/run.sh            the full run: 10 s per load cell, growth to 1M
+#                           sessions; rewrites the generated part of
+#                           ../BENCHMARKS.md
+#   bench/run.sh --smoke    2 s per cell, growth to 10k; writes
+#                           bench/results/smoke.md only (BENCH_SMOKE=1 too)
+#
+# Options:
+#   --variants a,b,...      only these rows (the bare handler is always run,
+#                           since every ratio is to it)
+#   --duration 10s          seconds per load cell
+#   --sizes 1000,100000,... growth sizes
+#   --no-load --no-inproc --no-growth   skip a part
+#   --profile VARIANT SCENARIO [SECONDS]  serve VARIANT with net/http/pprof,
+#                           put SCENARIO (one, many, new) on it for SECONDS
+#                           (default 20) and write the CPU profile and its top
+#                           entries to bench/results/
+#
+# Databases: TEST_POSTGRES_DSN, TEST_MYSQL_DSN and TEST_REDIS_ADDR name them;
+# a row whose variable is unset is skipped with a note. The load driver is
+# wrk (Debian's package), installed with apt-get when missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+BENCH="$(pwd)"
+
+smoke=${BENCH_SMOKE:-0}
+only=""
+duration=""
+sizes=""
+do_load=1 do_inproc=1 do_growth=1
+profile=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--smoke) smoke=1 ;;
+	--full) smoke=0 ;;
+	--variants) only="$2"; shift ;;
+	--duration) duration="$2"; shift ;;
+	--sizes) sizes="$2"; shift ;;
+	--no-load) do_load=0 ;;
+	--no-inproc) do_inproc=0 ;;
+	--no-growth) do_growth=0 ;;
+	--profile)
+		profile=("$2" "$3" 20)
+		shift 2
+		if [ $# -gt 1 ] && [[ "$2" =~ ^[0-9]+$ ]]; then
+			profile[2]=$2
+			shift
+		fi
+		;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+if [ "$smoke" = 1 ]; then
+	mode=smoke
+	duration=${duration:-2s}
+	sizes=${sizes:-1000,10000}
+	benchtime=200ms count=1
+else
+	mode=full
+	duration=${duration:-10s}
+	sizes=${sizes:-1000,100000,1000000}
+	benchtime=1s count=3
+fi
+
+say() { printf '== %s\n' "$*" >&2; }
+
+# wrk, from Debian's packages.
+if ! command -v wrk >/dev/null; then
+	say "installing wrk"
+	(apt-get update -qq && apt-get install -y -qq wrk) >&2
+fi
+
+# Redis rows exist once the main module has redisstore/.
+tags=()
+if [ -d ../redisstore ] && ls ../redisstore/*.go >/dev/null 2>&1; then
+	tags=(-tags redisstore)
+fi
+
+say "building"
+bin="$BENCH/.bin"
+mkdir -p "$bin" results
+go build "${tags[@]}" -o "$bin/" ./cmd/countserver ./cmd/probe ./cmd/growth ./cmd/report
+
+port=${BENCH_PORT:-18181}
+addr="127.0.0.1:$port"
+work=$(mktemp -d "${TMPDIR:-/tmp}/bench-run-XXXXXX")
+server_pid=""
+cleanup() {
+	if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_server() { # variant [extra flags]
+	local v=$1
+	shift
+	rm -rf "$work/store" && mkdir -p "$work/store"
+	"$bin/countserver" -variant "$v" -addr "$addr" -dir "$work/store" "$@" 2>>"$work/server.log" &
+	server_pid=$!
+	"$bin/probe" wait "$addr"
+}
+stop_server() {
+	kill "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=""
+}
+
+# run_wrk DURATION [env assignments...]: prints wrk's RESULT line.
+run_wrk() {
+	local d=$1
+	shift
+	env "$@" wrk -t2 -c16 -d"$d" --timeout 10s -s "$BENCH/wrk/count.lua" "http://$addr/count" >"$work/wrk.out" 2>&1 || {
+		cat "$work/wrk.out" >&2
+		return 1
+	}
+	grep '^RESULT ' "$work/wrk.out" | sed 's/^RESULT //'
+}
+
+# scenario VARIANT SCENARIO: sets $result to the TSV fields of one cell.
+scenario() {
+	local v=$1 sc=$2 r
+	case "$sc" in
+	one)
+		"$bin/probe" cookies "$addr" 1 "$work/one.txt"
+		local ck s0 s1 final
+		ck=$(cat "$work/one.txt")
+		s0=$("$bin/probe" stats "$addr")
+		r=$(run_wrk "$duration" COOKIE="$ck")
+		s1=$("$bin/probe" stats "$addr")
+		final=$("$bin/probe" count "$addr" "$ck" || echo -1)
+		result="$r completed=$((s1 - s0)) final=$final"
+		;;
+	many)
+		"$bin/probe" cookies "$addr" 1000 "$work/many.txt"
+		r=$(run_wrk "$duration" COOKIE_FILE="$work/many.txt")
+		result="$r"
+		;;
+	new)
+		r=$(run_wrk "$duration")
+		result="$r"
+		;;
+	esac
+}
+
+if [ ${#profile[@]} -gt 0 ]; then
+	v=${profile[0]} sc=${profile[1]} secs=${profile[2]}
+	say "profiling $v under the $sc scenario for ${secs}s"
+	start_server "$v" -pprof 127.0.0.1:$((port + 1))
+	duration="$((secs + 3))s"
+	out="results/profile-$v-$sc"
+	(sleep 1 && curl -s -o "$out.pprof" "http://127.0.0.1:$((port + 1))/debug/pprof/profile?seconds=$secs") &
+	curl_pid=$!
+	scenario "$v" "$sc"
+	wait "$curl_pid"
+	stop_server
+	go tool pprof -top -nodecount=40 "$bin/countserver" "$out.pprof" >"$out.txt" 2>/dev/null
+	say "wrk: $result"
+	say "profile in $out.pprof; top entries in $out.txt"
+	head -n 50 "$out.txt"
+	exit 0
+fi
+
+# The machine, for the report.
+{
+	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "mode=$mode"
+	echo "duration=$duration"
+	echo "sizes=$sizes"
+	echo "benchtime=$benchtime x $count"
+	echo "nproc=$(nproc)"
+	echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+	echo "mem=$(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
+	echo "go=$(go version | sed 's/^go version //')"
+	echo "kernel=$(uname -sr)"
+	echo "wrk=$(wrk --version 2>&1 | head -n1 | awk '{print $2}')"
+	echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "command=bench/run.sh$([ "$mode" = smoke ] && echo ' --smoke')"
+} >"$work/meta.txt"
+
+load_tsv="$work/load.tsv"
+: >"$load_tsv"
+if [ "$do_load" = 1 ]; then
+	"$bin/countserver" -list >"$work/variants.txt"
+	while IFS=$'\t' read -r v group skip desc; do
+		if [ -n "$only" ] && [ "$v" != bare ] && [[ ",$only," != *",$v,"* ]]; then
+			continue
+		fi
+		if [ "$skip" != - ]; then
+			say "$v: skipped ($skip)"
+			printf '%s\t%s\t-\tskip=%s\n' "$v" "$group" "$skip" >>"$load_tsv"
+			continue
+		fi
+		say "$v: $desc"
+		if ! start_server "$v"; then
+			say "$v: the server did not start"; tail -n 5 "$work/server.log" >&2
+			printf '%s\t%s\t-\tskip=the server did not start\n' "$v" "$group" >>"$load_tsv"
+			stop_server
+			continue
+		fi
+		for sc in one many new; do
+			if scenario "$v" "$sc"; then
+				say "  $sc: $result"
+				printf '%s\t%s\t%s\t%s\n' "$v" "$group" "$sc" "$result" >>"$load_tsv"
+			else
+				say "  $sc: failed"
+				printf '%s\t%s\t%s\tskip=failed\n' "$v" "$group" "$sc" >>"$load_tsv"
+			fi
+		done
+		stop_server
+	done <"$work/variants.txt"
+fi
+
+inproc="$work/inproc.txt"
+: >"$inproc"
+if [ "$do_inproc" = 1 ]; then
+	say "in-process benchmarks (go test -bench, benchtime $benchtime, count $count)"
+	go test "${tags[@]}" -run '^$' -bench . -benchmem -benchtime "$benchtime" -count "$count" . | tee "$inproc" >&2
+fi
+
+growth="$work/growth.tsv"
+: >"$growth"
+if [ "$do_growth" = 1 ]; then
+	say "growth: sizes $sizes"
+	"$bin/growth" -sizes "$sizes" -dir "$work" -out "$growth"
+fi
+
+say "report"
+"$bin/report" -meta "$work/meta.txt" -load "$load_tsv" -inproc "$inproc" -growth "$growth" >"results/$mode.md"
+cp "$load_tsv" "results/$mode-load.tsv"
+cp "$inproc" "results/$mode-inproc.txt"
+cp "$growth" "results/$mode-growth.tsv"
+if [ "$mode" = full ]; then
+	"$bin/report" -splice ../BENCHMARKS.md <"results/$mode.md"
+	say "wrote bench/results/$mode.md and the generated part of BENCHMARKS.md"
+else
+	say "wrote bench/results/$mode.md"
+fi
