@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The benchmark matrix of issue 6, in one command:
 #
-#   bench/run.sh            the full run: 10 s per load cell, growth to 1M
+#   bench/run.sh            the full run: 3 rounds of the load matrix, 5 s
+#                           per cell (the median is reported), growth to 1M
 #                           sessions; rewrites the generated part of
-#                           ../BENCHMARKS.md
-#   bench/run.sh --smoke    2 s per cell, growth to 10k; writes
-#                           bench/results/smoke.md only (BENCH_SMOKE=1 too)
+#                           ../BENCHMARKS.md and bench/results/full*
+#   bench/run.sh --smoke    1 round, 2 s per cell, growth to 10k; writes
+#                           bench/results/smoke* only (BENCH_SMOKE=1 too)
 #
 # Options:
 #   --variants a,b,...      only these rows (the bare handler is always run,
 #                           since every ratio is to it)
-#   --duration 10s          seconds per load cell
+#   --duration 5s           time per load cell
+#   --rounds 3              rounds of the load matrix; a round runs every
+#                           row once, so drift on a busy machine spreads
+#                           over all rows alike
 #   --sizes 1000,100000,... growth sizes
 #   --no-load --no-inproc --no-growth   skip a part
 #   --profile VARIANT SCENARIO [SECONDS]  serve VARIANT with net/http/pprof,
@@ -28,6 +32,7 @@ BENCH="$(pwd)"
 smoke=${BENCH_SMOKE:-0}
 only=""
 duration=""
+rounds=""
 sizes=""
 do_load=1 do_inproc=1 do_growth=1
 profile=()
@@ -37,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--full) smoke=0 ;;
 	--variants) only="$2"; shift ;;
 	--duration) duration="$2"; shift ;;
+	--rounds) rounds="$2"; shift ;;
 	--sizes) sizes="$2"; shift ;;
 	--no-load) do_load=0 ;;
 	--no-inproc) do_inproc=0 ;;
@@ -57,11 +63,13 @@ done
 if [ "$smoke" = 1 ]; then
 	mode=smoke
 	duration=${duration:-2s}
+	rounds=${rounds:-1}
 	sizes=${sizes:-1000,10000}
 	benchtime=200ms count=1
 else
 	mode=full
-	duration=${duration:-10s}
+	duration=${duration:-5s}
+	rounds=${rounds:-3}
 	sizes=${sizes:-1000,100000,1000000}
 	benchtime=1s count=3
 fi
@@ -169,6 +177,7 @@ fi
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "mode=$mode"
 	echo "duration=$duration"
+	echo "rounds=$rounds"
 	echo "sizes=$sizes"
 	echo "benchtime=$benchtime x $count"
 	echo "nproc=$(nproc)"
@@ -185,33 +194,36 @@ load_tsv="$work/load.tsv"
 : >"$load_tsv"
 if [ "$do_load" = 1 ]; then
 	"$bin/countserver" -list >"$work/variants.txt"
-	while IFS=$'\t' read -r v group skip desc; do
-		if [ -n "$only" ] && [ "$v" != bare ] && [[ ",$only," != *",$v,"* ]]; then
-			continue
-		fi
-		if [ "$skip" != - ]; then
-			say "$v: skipped ($skip)"
-			printf '%s\t%s\t-\tskip=%s\n' "$v" "$group" "$skip" >>"$load_tsv"
-			continue
-		fi
-		say "$v: $desc"
-		if ! start_server "$v"; then
-			say "$v: the server did not start"; tail -n 5 "$work/server.log" >&2
-			printf '%s\t%s\t-\tskip=the server did not start\n' "$v" "$group" >>"$load_tsv"
-			stop_server
-			continue
-		fi
-		for sc in one many new; do
-			if scenario "$v" "$sc"; then
-				say "  $sc: $result"
-				printf '%s\t%s\t%s\t%s\n' "$v" "$group" "$sc" "$result" >>"$load_tsv"
-			else
-				say "  $sc: failed"
-				printf '%s\t%s\t%s\tskip=failed\n' "$v" "$group" "$sc" >>"$load_tsv"
+	for round in $(seq "$rounds"); do
+		say "round $round of $rounds"
+		while IFS=$'\t' read -r v group skip desc; do
+			if [ -n "$only" ] && [ "$v" != bare ] && [[ ",$only," != *",$v,"* ]]; then
+				continue
 			fi
-		done
-		stop_server
-	done <"$work/variants.txt"
+			if [ "$skip" != - ]; then
+				say "$v: skipped ($skip)"
+				[ "$round" = 1 ] && printf '%s\t%s\t-\tskip=%s\n' "$v" "$group" "$skip" >>"$load_tsv"
+				continue
+			fi
+			say "$v: $desc"
+			if ! start_server "$v"; then
+				say "$v: the server did not start"; tail -n 5 "$work/server.log" >&2
+				printf '%s\t%s\t-\tskip=the server did not start\n' "$v" "$group" >>"$load_tsv"
+				stop_server
+				continue
+			fi
+			for sc in one many new; do
+				if scenario "$v" "$sc"; then
+					say "  $sc: $result"
+					printf '%s\t%s\t%s\t%s\n' "$v" "$group" "$sc" "$result" >>"$load_tsv"
+				else
+					say "  $sc: failed"
+					printf '%s\t%s\t%s\tskip=failed\n' "$v" "$group" "$sc" >>"$load_tsv"
+				fi
+			done
+			stop_server
+		done <"$work/variants.txt"
+	done
 fi
 
 inproc="$work/inproc.txt"

@@ -117,12 +117,7 @@ type cell struct {
 	f                        map[string]float64
 }
 
-func (c *cell) rps() float64 {
-	if c == nil || c.skip != "" || c.f["duration_us"] == 0 {
-		return math.NaN()
-	}
-	return c.f["requests"] / (c.f["duration_us"] / 1e6)
-}
+func (c *cell) rps() float64 { return c.get("rps") }
 
 func (c *cell) get(k string) float64 {
 	if c == nil || c.skip != "" {
@@ -135,13 +130,6 @@ func (c *cell) get(k string) float64 {
 	return v
 }
 
-func (c *cell) errors() float64 {
-	n := 0.0
-	for _, k := range []string{"errors_connect", "errors_read", "errors_write", "errors_status", "errors_timeout"} {
-		n += c.get(k)
-	}
-	return n
-}
 
 type loadData struct {
 	variants []string // in order
@@ -154,6 +142,7 @@ func (d *loadData) cell(v, sc string) *cell { return d.cells[v+"/"+sc] }
 
 func readLoad(path string) *loadData {
 	d := &loadData{group: map[string]string{}, cells: map[string]*cell{}, skips: map[string]string{}}
+	rounds := map[string][]map[string]float64{}
 	for _, l := range lines(path) {
 		f := strings.SplitN(l, "\t", 4)
 		if len(f) != 4 {
@@ -172,15 +161,54 @@ func readLoad(path string) *loadData {
 			d.cells[v+"/"+sc] = &cell{variant: v, group: g, scenario: sc, skip: strings.TrimPrefix(rest, "skip=")}
 			continue
 		}
-		c := &cell{variant: v, group: g, scenario: sc, f: map[string]float64{}}
+		fig := map[string]float64{}
 		for _, kv := range strings.Fields(rest) {
 			k, val, _ := strings.Cut(kv, "=")
 			x, err := strconv.ParseFloat(val, 64)
 			if err == nil {
-				c.f[k] = x
+				fig[k] = x
 			}
 		}
-		d.cells[v+"/"+sc] = c
+		rounds[v+"/"+sc] = append(rounds[v+"/"+sc], fig)
+		if d.cells[v+"/"+sc] == nil {
+			d.cells[v+"/"+sc] = &cell{variant: v, group: g, scenario: sc}
+		}
+	}
+	// A cell is the median of its rounds; errors, increments and lost
+	// updates are summed over them.
+	for key, rs := range rounds {
+		c := d.cells[key]
+		if c.skip != "" {
+			continue
+		}
+		c.f = map[string]float64{"rounds": float64(len(rs))}
+		median := func(get func(map[string]float64) float64) float64 {
+			x := make([]float64, len(rs))
+			for i, r := range rs {
+				x[i] = get(r)
+			}
+			sort.Float64s(x)
+			if len(x)%2 == 1 {
+				return x[len(x)/2]
+			}
+			return (x[len(x)/2-1] + x[len(x)/2]) / 2
+		}
+		c.f["rps"] = median(func(r map[string]float64) float64 { return r["requests"] / (r["duration_us"] / 1e6) })
+		c.f["p50_us"] = median(func(r map[string]float64) float64 { return r["p50_us"] })
+		c.f["p99_us"] = median(func(r map[string]float64) float64 { return r["p99_us"] })
+		for _, r := range rs {
+			for _, k := range []string{"errors_connect", "errors_read", "errors_write", "errors_status", "errors_timeout"} {
+				c.f["errors"] += r[k]
+			}
+			if fin, ok := r["final"]; ok {
+				c.f["completed"] += r["completed"]
+				if fin < 0 {
+					c.f["lost"] = math.NaN() // the final read failed
+				}
+				// The cookie had count 1; the final read adds one more.
+				c.f["lost"] += 1 + r["completed"] + 1 - fin
+			}
+		}
 	}
 	return d
 }
@@ -361,8 +389,8 @@ func (r *report) writeLoad() {
 		r.p("#### %s", scenarioTitle[sc])
 		r.p("")
 		if sc == "one" {
-			r.p("| variant | req/s | × bare | p50 | × bare | p99 | × bare | errors | increments answered | final count | lost updates |")
-			r.p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+			r.p("| variant | req/s | × bare | p50 | × bare | p99 | × bare | errors | increments answered | lost updates |")
+			r.p("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 		} else {
 			r.p("| variant | req/s | × bare | p50 | × bare | p99 | × bare | errors |")
 			r.p("|---|--:|--:|--:|--:|--:|--:|--:|")
@@ -371,7 +399,7 @@ func (r *report) writeLoad() {
 			if why, ok := d.skips[v]; ok {
 				extra := ""
 				if sc == "one" {
-					extra = " | | | "
+					extra = " | | "
 				}
 				r.p("| %s | skipped: %s | | | | | | %s|", v, why, extra)
 				continue
@@ -388,26 +416,32 @@ func (r *report) writeLoad() {
 				rpsStr(c.rps()), ratio(c.rps(), base.rps()),
 				usStr(c.get("p50_us")), ratio(c.get("p50_us"), base.get("p50_us")),
 				usStr(c.get("p99_us")), ratio(c.get("p99_us"), base.get("p99_us")),
-				thousands(int64(c.errors())))
+				count(c.get("errors")))
 			if sc == "one" {
-				completed, final := c.get("completed"), c.get("final")
-				row += fmt.Sprintf(" %s | %s | %s |", thousands(int64(completed)), thousands(int64(final)), lostStr(v, completed, final))
+				row += fmt.Sprintf(" %s | %s |", count(c.get("completed")), lostStr(v, c.get("completed"), c.get("lost")))
 			}
 			r.p("%s", row)
 		}
 	}
 	r.p("")
-	r.p("Lost updates: the one cookie had count 1 before the run; `increments answered` is the number of /count requests the server answered 200 during the run (counted by the server, so requests still in flight when wrk stopped are included once answered); `final count` is the answer of one more /count afterwards. Without loss it is 1 + answered + 1; lost = that − final count. `bare` counts in one global integer, so it loses nothing by construction.")
+	r.p("req/s, p50 and p99 are the medians of %s rounds; errors, increments and lost updates are summed over the rounds.", r.meta["rounds"])
+	r.p("Lost updates: in each round the one cookie has count 1 before wrk starts; `increments answered` is the number of /count requests the server answered 200 during the run (counted by the server, so requests still in flight when wrk stopped are included once answered); then one more /count reads the final count. Without loss it is 1 + answered + 1; lost = that − final count. `bare` counts in one global integer, so it loses nothing by construction.")
 }
 
-func lostStr(v string, completed, final float64) string {
-	if math.IsNaN(completed) || math.IsNaN(final) || final < 0 {
+func count(x float64) string {
+	if math.IsNaN(x) {
+		return "-"
+	}
+	return thousands(int64(x))
+}
+
+func lostStr(v string, completed, lost float64) string {
+	if math.IsNaN(completed) || math.IsNaN(lost) {
 		return "-"
 	}
 	if v == "bare" {
 		return "n/a"
 	}
-	lost := 1 + completed + 1 - final
 	pct := 0.0
 	if completed > 0 {
 		pct = 100 * lost / completed
@@ -575,8 +609,7 @@ func (r *report) writeTargets() {
 				continue
 			}
 			one, many := d.cell(v, "one"), d.cell(v, "many")
-			completed, final := one.get("completed"), one.get("final")
-			lost := 1 + completed + 1 - final
+			completed, lost := one.get("completed"), one.get("lost")
 			cookie := strings.HasPrefix(v, "ours-cookie")
 			verdict := mark(lost == 0)
 			if cookie {
