@@ -159,6 +159,9 @@ type queries struct {
 	delete    string
 	cleanup   string // one batch of expired keys
 
+	keyInsert string // keep a generated secret key unless one is kept
+	keyLoad   string // the kept secret key
+
 	lockAcquire string // take a free or expired lease
 	lockSteal   string // MySQL: remove an expired lease
 	lockRenew   string
@@ -184,6 +187,7 @@ func buildQueries(d Dialect, table string) queries {
 		lockRenew:   `UPDATE ` + l + ` SET lease_until = ? WHERE session_key = ? AND token = ?`,
 		lockRelease: `DELETE FROM ` + l + ` WHERE session_key = ? AND token = ?`,
 		lockCleanup: `DELETE FROM ` + l + ` WHERE lease_until <= ?`,
+		keyLoad:     `SELECT data FROM ` + t + ` WHERE session_key = ?`,
 	}
 	switch d {
 	case MySQL:
@@ -196,10 +200,12 @@ ON DUPLICATE KEY UPDATE data = VALUES(data), deadline = VALUES(deadline)`
 		// depending on clientFoundRows, so the lease is taken in two
 		// steps: insert if absent, else remove it if expired and retry.
 		q.lockAcquire = `INSERT IGNORE INTO ` + l + ` (session_key, token, lease_until) VALUES (?, ?, ?)`
+		q.keyInsert = `INSERT IGNORE INTO ` + t + ` (session_key, data, deadline) VALUES (?, ?, ?)`
 		q.lockSteal = `DELETE FROM ` + l + ` WHERE session_key = ? AND lease_until <= ?`
 	default:
 		q.create = `INSERT INTO ` + t + ` (session_key, data, deadline) VALUES (?, ?, ?)
 ON CONFLICT (session_key) DO UPDATE SET data = excluded.data, deadline = excluded.deadline`
+		q.keyInsert = `INSERT INTO ` + t + ` (session_key, data, deadline) VALUES (?, ?, ?) ON CONFLICT (session_key) DO NOTHING`
 		if d == SQLite {
 			// The deadline index covers the rowids; one statement is
 			// atomic in SQLite, so no row can change in between.
@@ -220,7 +226,7 @@ WHERE ` + l + `.lease_until <= ?`
 	}
 	if d == PostgreSQL {
 		for _, p := range []*string{&q.check, &q.load, &q.create, &q.update, &q.touch, &q.exists, &q.delete,
-			&q.cleanup, &q.lockAcquire, &q.lockSteal, &q.lockRenew, &q.lockRelease, &q.lockCleanup} {
+			&q.cleanup, &q.keyInsert, &q.keyLoad, &q.lockAcquire, &q.lockSteal, &q.lockRenew, &q.lockRelease, &q.lockCleanup} {
 			*p = numberPlaceholders(*p)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -446,3 +447,7 @@ func (s *wrapStmt) CheckNamedValue(nv *driver.NamedValue) error {
 	}
 	return s.c.CheckNamedValue(nv)
 }
+
+// endOfTimeMinusADay is a "now" after every session's deadline but before
+// the kept key's.
+func endOfTimeMinusADay() time.Time { return time.Date(9999, 12, 30, 0, 0, 0, 0, time.UTC) }

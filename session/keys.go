@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // KeyDirStore is a Store that keeps its data in a folder, where a
@@ -18,6 +20,18 @@ type KeyDirStore interface {
 	Store
 	// KeyDir returns the folder for the key file.
 	KeyDir() string
+}
+
+// KeyKeeper is a Store that can keep a generated secret key itself, so
+// that every instance sharing the store (a database, Redis) signs cookies
+// with the same key when none is configured. Without it, each instance
+// would generate its own key and answer the others' cookies with 400.
+type KeyKeeper interface {
+	Store
+	// SharedKey returns the key the store keeps. When it keeps none yet,
+	// it keeps generated and returns it; instances that ask at the same
+	// time all get the same key.
+	SharedKey(ctx context.Context, generated string) (string, error)
 }
 
 // Environment variables read when Config.SecretKeys is empty.
@@ -42,6 +56,22 @@ func resolveKeys(c *Config, store Store, log *slog.Logger) ([][]byte, error) {
 				}
 			}
 		}
+	}
+	if kk, ok := store.(KeyKeeper); ok && len(keys) == 0 && c.KeyFile == "" {
+		generated, err := randomKey()
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		k, err := kk.SharedKey(ctx, generated)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("session: no secret key configured, and the store could not keep one: %w", err)
+		}
+		log.Warn("session: no secret key configured; using the generated key kept in the session store, shared by every instance that uses it. Set " +
+			EnvSecretKey + " or Config.SecretKeys in production.")
+		keys = []string{k}
+		source = "the session store"
 	}
 	if len(keys) == 0 {
 		path := c.KeyFile
@@ -75,6 +105,15 @@ func resolveKeys(c *Config, store Store, log *slog.Logger) ([][]byte, error) {
 	return out, nil
 }
 
+// randomKey returns a new key: 32 random bytes in hex.
+func randomKey() (string, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("session: generating a key: %w", err)
+	}
+	return hex.EncodeToString(raw[:]), nil
+}
+
 // loadOrCreateKeyFile reads the key in path, or creates the file with a
 // new random key. A file that others can read is refused, as ssh refuses a
 // private key with loose permissions.
@@ -98,11 +137,10 @@ func loadOrCreateKeyFile(path string) (key string, created bool, err error) {
 		if !errors.Is(err, fs.ErrNotExist) {
 			return "", false, fmt.Errorf("session: key file: %w", err)
 		}
-		var raw [32]byte
-		if _, err := rand.Read(raw[:]); err != nil {
-			return "", false, fmt.Errorf("session: generating a key: %w", err)
+		k, err := randomKey()
+		if err != nil {
+			return "", false, err
 		}
-		k := hex.EncodeToString(raw[:])
 		if dir := filepath.Dir(path); dir != "." {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return "", false, fmt.Errorf("session: key file: %w", err)

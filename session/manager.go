@@ -62,7 +62,8 @@ func New(store Store, cfg Config) (*Manager, error) {
 		m.signer = newSigner(keys)
 	}
 	m.cookies, _ = store.(*CookieStore)
-	if cfg.CleanupInterval > 0 && !cfg.Disabled && m.cookies == nil {
+	_, selfCleaning := store.(SelfCleaning)
+	if cfg.CleanupInterval > 0 && !cfg.Disabled && m.cookies == nil && !selfCleaning {
 		go m.cleanupLoop()
 	} else {
 		close(m.done)

@@ -77,6 +77,15 @@ type Locker interface {
 	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
+// SelfCleaning is a Store that removes expired entries by itself, such as
+// Redis with its key expiry: the Manager runs no cleanup for it, and the
+// conformance suite does not expect Cleanup to report removals.
+type SelfCleaning interface {
+	Store
+	// SelfCleaning is a marker: its presence is the statement.
+	SelfCleaning()
+}
+
 // Errors a Store returns.
 var (
 	// ErrNotFound is returned by Save(Update) and Touch for a key that is
