@@ -53,6 +53,14 @@ done
 echo "forged and garbage cookies: 400 Bad Cookie"
 step /count 2 -c $jar -b $jar   # the live session was not touched by any of them
 
+case "$SESSION_STORE" in
+sqlite*)
+	# Everything is in the database, the generated key included.
+	extra=$(ls -A | grep -v -x -e 'sessions.db' -e 'sessions.db-wal' -e 'sessions.db-shm' -e cookie.txt || true)
+	[ -z "$extra" ] || fail "files written beside sessions.db: $extra"
+	echo "files: $(ls -A | tr '\n' ' ')"
+	;;
+esac
 if [ -z "$SESSION_STORE" ]; then
 	# Nothing is written outside ./sessions (the jar is curl's own).
 	extra=$(ls -A | grep -v -x -e sessions -e cookie.txt || true)

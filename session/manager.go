@@ -112,8 +112,9 @@ func (m *Manager) cleanupLoop() {
 }
 
 // lock takes the in-process lock of key, then the store's own lock when
-// the store offers one (see Locker).
+// the store offers one (see Locker), waiting LockTimeout in all.
 func (m *Manager) lock(ctx context.Context, key string) (func(), error) {
+	start := time.Now()
 	unlock, err := m.locks.lock(ctx, key, m.cfg.LockTimeout)
 	if err != nil {
 		return nil, err
@@ -122,7 +123,7 @@ func (m *Manager) lock(ctx context.Context, key string) (func(), error) {
 	if !ok {
 		return unlock, nil
 	}
-	lctx, cancel := context.WithTimeout(ctx, m.cfg.LockTimeout)
+	lctx, cancel := context.WithTimeout(ctx, m.cfg.LockTimeout-time.Since(start))
 	defer cancel()
 	sunlock, err := l.Lock(lctx, key)
 	if err != nil {

@@ -68,6 +68,9 @@ func (s *Session) fail(err error) {
 	}
 	var se *StoreError
 	switch {
+	case s.reg != nil && s.reg.r.Context().Err() != nil:
+		// The client went away; the store was told to stop, not failing.
+		s.m.cfg.Logger.Debug("session: request canceled", "session", s.m.cfg.Name, "err", err)
 	case errors.As(err, &se):
 		s.m.cfg.Logger.Error("session: store failed", "session", s.m.cfg.Name, "op", se.Op, "err", se.Err)
 	case errors.Is(err, ErrLockTimeout):

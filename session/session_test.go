@@ -998,3 +998,38 @@ func TestRenewIDIsNotUndoneByWaitingRequest(t *testing.T) {
 		t.Fatalf("the renewed session's count = %s; want 2", got)
 	}
 }
+
+// A client that goes away while its session loads is not a store failure.
+func TestCanceledRequestIsNotLoggedAsStoreFailure(t *testing.T) {
+	h := newHarnessStore(t, &cancelingStore{Store: NewMemoryStore()}, Config{})
+	h.do("GET", "/count")
+	ctx, cancel := context.WithCancel(context.Background())
+	r := httptest.NewRequest("GET", "/count", nil).WithContext(ctx)
+	for _, ck := range h.jar {
+		r.AddCookie(ck)
+	}
+	h.store.Store.(*cancelingStore).cancel = cancel
+	h.h.ServeHTTP(httptest.NewRecorder(), r)
+	if strings.Contains(h.logged(), "store failed") {
+		t.Errorf("a canceled request was logged as a store failure:\n%s", h.logged())
+	}
+}
+
+// cancelingStore cancels the request, as a client hanging up does, and
+// fails the load the way a driver does then.
+type cancelingStore struct {
+	Store
+	cancel func()
+}
+
+func (c *cancelingStore) Load(ctx context.Context, key string) ([]byte, time.Time, bool, error) {
+	if c.cancel != nil {
+		c.cancel()
+		return nil, time.Time{}, false, ctx.Err()
+	}
+	return c.Store.Load(ctx, key)
+}
+
+func (c *cancelingStore) Touch(ctx context.Context, key string, d time.Time) error {
+	return c.Store.(Toucher).Touch(ctx, key, d)
+}

@@ -7,13 +7,20 @@
 //	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 3
 //	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/reset   # Reset
 //	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 1
+//
+// The same program keeps its sessions in a database or in Redis when the
+// SESSION_STORE environment variable names one (see openStore):
+//
+//	SESSION_STORE=sqlite go run ./examples/count 8080
+//	SESSION_STORE=postgres://postgres@127.0.0.1/test go run ./examples/count 8081
 package main
 
 import (
+	"errors"
 	"log"
+	"os"
 
 	"github.com/gowebpy/web"
-	"github.com/gowebpy/web/diskstore"
 	"github.com/gowebpy/web/session"
 )
 
@@ -38,13 +45,15 @@ func (reset) GET(c *web.Context) (any, error) {
 	return "Reset", nil
 }
 
-// newApp builds the application with its sessions kept in dir.
-func newApp(dir string) (*web.Application, *session.Manager, error) {
-	app, err := web.New(urls)
+// newApp builds the application with its sessions in the store named by
+// storeSpec (SESSION_STORE); dir is the DiskStore's folder by default.
+// stop closes the session manager and the store.
+func newApp(storeSpec, dir string) (app *web.Application, stop func() error, err error) {
+	app, err = web.New(urls)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := diskstore.New(dir)
+	store, closeStore, err := openStore(storeSpec, dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,18 +61,19 @@ func newApp(dir string) (*web.Application, *session.Manager, error) {
 		Initializer: map[string]any{"count": 0},
 	})
 	if err != nil {
+		closeStore()
 		return nil, nil, err
 	}
 	app.Use(sessions.Middleware)
-	return app, sessions, nil
+	return app, func() error { return errors.Join(sessions.Close(), closeStore()) }, nil
 }
 
 func main() {
-	app, sessions, err := newApp("sessions")
+	app, stop, err := newApp(os.Getenv("SESSION_STORE"), "sessions")
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer sessions.Close()
+	defer stop()
 	if err := app.Run(); err != nil {
 		log.Fatal(err)
 	}

@@ -14,15 +14,20 @@ import (
 
 func newServer(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
-	t.Setenv("SECRET_KEY", "count-example-test-key-0123456789abcdef")
 	dir := filepath.Join(t.TempDir(), "sessions")
-	app, sessions, err := newApp(dir)
+	return newServerOn(t, "", dir), dir
+}
+
+func newServerOn(t *testing.T, spec, dir string) *httptest.Server {
+	t.Helper()
+	t.Setenv("SECRET_KEY", "count-example-test-key-0123456789abcdef")
+	app, stop, err := newApp(spec, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(app)
-	t.Cleanup(func() { srv.Close(); sessions.Close() })
-	return srv, dir
+	t.Cleanup(func() { srv.Close(); stop() })
+	return srv
 }
 
 func browser(t *testing.T) *http.Client {
@@ -109,5 +114,40 @@ func TestFiftyParallelCounts(t *testing.T) {
 	wg.Wait()
 	if _, body := get(t, c, srv.URL+"/count"); body != "52" {
 		t.Fatalf("count = %s; want 52", body)
+	}
+}
+
+// The same transcript on every store SESSION_STORE can name; the servers
+// come from the environment variables the store tests use.
+func TestTranscriptOnEveryStore(t *testing.T) {
+	specs := map[string]string{
+		"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "sessions.db"),
+		"memory": "memory",
+		"cookie": "cookie",
+	}
+	if dsn := os.Getenv("TEST_POSTGRES_DSN"); dsn != "" {
+		specs["postgres"] = dsn
+	}
+	if dsn := os.Getenv("TEST_MYSQL_DSN"); dsn != "" {
+		specs["mysql"] = "mysql:" + dsn
+	}
+	if addr := os.Getenv("TEST_REDIS_ADDR"); addr != "" {
+		specs["redis"] = "redis://" + addr
+	}
+	for name, spec := range specs {
+		t.Run(name, func(t *testing.T) {
+			srv := newServerOn(t, spec, t.TempDir())
+			c := browser(t)
+			for _, step := range []struct{ path, want string }{
+				{"/count", "1"}, {"/count", "2"}, {"/count", "3"}, {"/reset", "Reset"}, {"/count", "1"},
+			} {
+				if code, body := get(t, c, srv.URL+step.path); code != 200 || body != step.want {
+					t.Fatalf("GET %s = %d %q; want %q", step.path, code, body, step.want)
+				}
+			}
+		})
+	}
+	if _, _, err := openStore("floppy", ""); err == nil {
+		t.Error("an unknown SESSION_STORE was accepted")
 	}
 }

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"database/sql"
+	"fmt"
+	"strings"
+
+	_ "github.com/go-sql-driver/mysql" // SESSION_STORE=mysql:...
+	_ "github.com/jackc/pgx/v5/stdlib" // SESSION_STORE=postgres://...
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gowebpy/web/dbstore"
+	"github.com/gowebpy/web/diskstore"
+	"github.com/gowebpy/web/redisstore"
+	"github.com/gowebpy/web/session"
+)
+
+// openStore returns the store named by spec, the SESSION_STORE environment
+// variable, so that the same program grows from one process on a laptop
+// to several instances behind a load balancer without a code change:
+//
+//	""  or "disk:DIR"            DiskStore in DIR (default ./sessions)
+//	"sqlite" or "sqlite:FILE"    DBStore on SQLite (default ./sessions.db)
+//	"postgres://USER@HOST/DB"    DBStore on PostgreSQL, locked across instances
+//	"mysql:USER@tcp(HOST)/DB"    DBStore on MySQL or MariaDB, locked across instances
+//	"redis://HOST:PORT"          Redis, locked across instances
+//	"memory"                     MemoryStore (lost on restart)
+//	"cookie"                     CookieStore (the session in the cookie)
+//
+// The stores shared by several instances are given their Locker, so that
+// concurrent requests of one visitor served by different instances lose no
+// count either. close releases what the store opened.
+func openStore(spec, dir string) (store session.Store, close func() error, err error) {
+	nothing := func() error { return nil }
+	kind, arg, _ := strings.Cut(spec, ":")
+	switch kind {
+	case "", "disk":
+		if arg != "" {
+			dir = arg
+		}
+		s, err := diskstore.New(dir)
+		return s, nothing, err
+	case "sqlite":
+		if arg == "" {
+			arg = "sessions.db"
+		}
+		db, err := dbstore.OpenSQLite(arg)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := dbstore.New(db, "sessions", dbstore.WithCreateTable())
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return s, db.Close, nil
+	case "postgres", "postgresql", "mysql":
+		driver, dsn := "pgx", spec
+		if kind == "mysql" {
+			driver, dsn = "mysql", arg
+		}
+		db, err := sql.Open(driver, dsn)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := dbstore.New(db, "sessions", dbstore.WithCreateTable())
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return s.Locking(), db.Close, nil
+	case "redis":
+		opts, err := redis.ParseURL(spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		client := redis.NewClient(opts)
+		s, err := redisstore.New(client)
+		if err != nil {
+			client.Close()
+			return nil, nil, err
+		}
+		return s.Locking(), client.Close, nil
+	case "memory":
+		return session.NewMemoryStore(), nothing, nil
+	case "cookie":
+		s, err := session.NewCookieStore()
+		return s, nothing, err
+	}
+	return nil, nil, fmt.Errorf("SESSION_STORE=%q: want disk, sqlite, postgres://..., mysql:..., redis://..., memory or cookie", spec)
+}
