@@ -12,10 +12,11 @@
 // lists when each session expires, and refreshing a deadline costs one
 // utimes call instead of a rewrite.
 //
-// Writes are atomic: the data goes to a unique temporary file in the same
-// folder, which is then renamed over the session's file, so a process
-// killed at any moment never leaves a partial session behind. Set Fsync to
-// survive power loss too, at the cost of two fsync calls per save.
+// Writes are atomic: the data goes to a spare file in the same folder,
+// which is then swapped with the session's file in one rename, so a
+// process killed at any moment never leaves a partial session behind. Set
+// Fsync to survive power loss too, at the cost of two fsync calls per
+// save.
 package diskstore
 
 import (
@@ -42,7 +43,8 @@ type Store struct {
 	// default, off, still never leaves a partial file. Set it before use.
 	Fsync bool
 
-	dir string
+	dir    string
+	spares chan string // files of the folder ready to be written and swapped in
 }
 
 // New returns a Store keeping its files in dir, which is created with mode
@@ -66,7 +68,7 @@ func New(dir string) (*Store, error) {
 			return nil, fmt.Errorf("diskstore: narrowing the mode of %s to 0700: %w", dir, err)
 		}
 	}
-	return &Store{dir: dir}, nil
+	return &Store{dir: dir, spares: make(chan string, spareCount)}, nil
 }
 
 // KeyDir makes the folder the home of a generated secret key, so that all
@@ -88,6 +90,10 @@ func (s *Store) Load(_ context.Context, key string) ([]byte, time.Time, bool, er
 	if err != nil {
 		return nil, time.Time{}, false, err
 	}
+	return s.load(p, 3)
+}
+
+func (s *Store) load(p string, retries int) ([]byte, time.Time, bool, error) {
 	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, time.Time{}, false, nil
@@ -105,12 +111,17 @@ func (s *Store) Load(_ context.Context, key string) ([]byte, time.Time, bool, er
 		return nil, time.Time{}, false, nil
 	}
 	if !st.Mode().IsRegular() {
-		return nil, time.Time{}, false, fmt.Errorf("%w: %s is not a regular file", session.ErrCorrupt, key)
+		return nil, time.Time{}, false, fmt.Errorf("%w: %s is not a regular file", session.ErrCorrupt, filepath.Base(p))
 	}
 	data := make([]byte, 0, st.Size()+1)
 	data, err = readAll(f, data)
 	if err != nil {
 		return nil, time.Time{}, false, fmt.Errorf("diskstore: %w", err)
+	}
+	// A process sharing the folder may have swapped the file out while it
+	// was read, and reused it for another session: read it again then.
+	if now, err := os.Stat(p); err == nil && !os.SameFile(st, now) && retries > 0 {
+		return s.load(p, retries-1)
 	}
 	return data, deadline, true, nil
 }
@@ -143,9 +154,18 @@ func live(p string) (bool, error) {
 	return st.ModTime().After(time.Now()), nil
 }
 
-// Save implements session.Store: a unique temporary file, written and
-// closed (and synced with Fsync), its time set to the deadline, then
-// renamed over the session's file.
+// Save implements session.Store. The data is written to a spare file of
+// the folder, which is then swapped with the session's file in one atomic
+// rename: readers see the old session or the new one, never a part.
+//
+// Where the system can exchange two names atomically (Linux renameat2
+// with RENAME_EXCHANGE), the session's previous file becomes the next
+// spare, so a save creates no file: creating a file costs a journal
+// commit, most of a save's time on common file systems. A new session,
+// or a system without the exchange, takes a fresh temporary file and
+// renames it over the session's file. With Update, the exchange itself
+// fails when the file is gone, so a session deleted meanwhile, by this
+// process or another, is not written again.
 func (s *Store) Save(_ context.Context, key string, data []byte, deadline time.Time, mode session.SaveMode) error {
 	p, err := s.path(key)
 	if err != nil {
@@ -160,27 +180,25 @@ func (s *Store) Save(_ context.Context, key string, data []byte, deadline time.T
 			return session.ErrNotFound
 		}
 	}
-	f, err := os.CreateTemp(s.dir, "."+key[:16]+"-*.tmp")
+	spare, err := s.writeSpare(data, deadline)
 	if err != nil {
-		return fmt.Errorf("diskstore: %w", err)
+		return err
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil && s.Fsync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chtimes(tmp, deadline, deadline)
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("diskstore: %w", err)
+	switch err := exchange(spare, p); {
+	case err == nil:
+		s.putSpare(spare) // now the session's old file
+	case errors.Is(err, fs.ErrNotExist) && mode == session.Update:
+		s.putSpare(spare)
+		return session.ErrNotFound
+	default:
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errNoExchange) {
+			os.Remove(spare)
+			return fmt.Errorf("diskstore: %w", err)
+		}
+		if err := os.Rename(spare, p); err != nil {
+			os.Remove(spare)
+			return fmt.Errorf("diskstore: %w", err)
+		}
 	}
 	if s.Fsync {
 		if err := syncDir(s.dir); err != nil {
@@ -188,6 +206,70 @@ func (s *Store) Save(_ context.Context, key string, data []byte, deadline time.T
 		}
 	}
 	return nil
+}
+
+// spareCount is how many spare files a Store keeps for reuse.
+const spareCount = 32
+
+// writeSpare writes data to a spare file, reused when one is at hand, and
+// sets its time to deadline.
+func (s *Store) writeSpare(data []byte, deadline time.Time) (string, error) {
+	for {
+		name, reused := s.getSpare()
+		var f *os.File
+		var err error
+		if reused {
+			f, err = os.OpenFile(name, os.O_WRONLY, 0)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // removed by a cleanup: take another
+			}
+		} else {
+			f, err = os.CreateTemp(s.dir, ".spare-*.tmp")
+			if f != nil {
+				name = f.Name()
+			}
+		}
+		if err != nil {
+			return "", fmt.Errorf("diskstore: %w", err)
+		}
+		// Writing over the old content and cutting it to length frees no
+		// blocks when the size hardly changes, unlike O_TRUNC.
+		_, err = f.WriteAt(data, 0)
+		if err == nil {
+			err = f.Truncate(int64(len(data)))
+		}
+		if err == nil && s.Fsync {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chtimes(name, deadline, deadline)
+		}
+		if err != nil {
+			os.Remove(name)
+			return "", fmt.Errorf("diskstore: %w", err)
+		}
+		return name, nil
+	}
+}
+
+func (s *Store) getSpare() (string, bool) {
+	select {
+	case name := <-s.spares:
+		return name, true
+	default:
+		return "", false
+	}
+}
+
+func (s *Store) putSpare(name string) {
+	select {
+	case s.spares <- name:
+	default:
+		os.Remove(name)
+	}
 }
 
 func syncDir(dir string) error {
@@ -284,3 +366,7 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 }
+
+// errNoExchange reports a system or file system that cannot swap two
+// names atomically.
+var errNoExchange = errors.New("diskstore: atomic exchange not supported")

@@ -336,3 +336,37 @@ func BenchmarkCountDiskStoreFsync(b *testing.B) {
 		}
 	}
 }
+
+// Saves reuse a bounded set of spare files instead of creating one each.
+func TestSparesAreReusedAndBounded(t *testing.T) {
+	dir := t.TempDir()
+	_, h, _ := setup(t, dir, testKey)
+	var cookies []string
+	for range 40 {
+		_, c := get(h, "")
+		cookies = append(cookies, c)
+	}
+	for range 5 {
+		for _, c := range cookies {
+			get(h, c)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	spares := 0
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			spares++
+		}
+	}
+	if spares > 32 {
+		t.Errorf("%d spare files; want at most 32", spares)
+	}
+	if n := len(sessionFiles(t, dir)); n != 40 {
+		t.Errorf("%d sessions; want 40", n)
+	}
+	for _, c := range cookies {
+		if w, _ := get(h, c); w.Body.String() != "7" {
+			t.Fatalf("count = %s; want 7", w.Body.String())
+		}
+	}
+}
