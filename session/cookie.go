@@ -19,14 +19,20 @@ import (
 // another.
 type signer struct {
 	keys  [][]byte
-	pools []sync.Pool // one pool of HMAC states per key
+	pools []sync.Pool // one pool of *macState per key
+}
+
+// macState is an HMAC state with a buffer for its message, reused so
+// that signing and verifying allocate nothing.
+type macState struct {
+	h   hash.Hash
+	buf []byte
 }
 
 func newSigner(keys [][]byte) *signer {
 	s := &signer{keys: keys, pools: make([]sync.Pool, len(keys))}
 	for i, k := range keys {
-		k := k
-		s.pools[i].New = func() any { return hmac.New(sha256.New, k) }
+		s.pools[i].New = func() any { return &macState{h: hmac.New(sha256.New, k)} }
 	}
 	return s
 }
@@ -36,13 +42,17 @@ const sigLen = 43
 
 // mac appends to out the HMAC of name, a zero byte and msg with key i.
 func (s *signer) mac(i int, name string, msg []byte, out []byte) []byte {
-	h := s.pools[i].Get().(hash.Hash)
-	h.Reset()
-	h.Write([]byte(name))
-	h.Write([]byte{0})
-	h.Write(msg)
-	out = h.Sum(out)
-	s.pools[i].Put(h)
+	return s.macString(i, name, msg, "", out)
+}
+
+// macString is mac for a message given as bytes followed by a string.
+func (s *signer) macString(i int, name string, msg []byte, msgStr string, out []byte) []byte {
+	st := s.pools[i].Get().(*macState)
+	st.buf = append(append(append(append(st.buf[:0], name...), 0), msg...), msgStr...)
+	st.h.Reset()
+	st.h.Write(st.buf)
+	out = st.h.Sum(out)
+	s.pools[i].Put(st)
 	return out
 }
 
@@ -61,7 +71,7 @@ func (s *signer) verifyMAC(name string, msg, sum []byte) bool {
 // sign returns value + "." + signature.
 func (s *signer) sign(name, value string) string {
 	var buf [sha256.Size]byte
-	sum := s.mac(0, name, []byte(value), buf[:0])
+	sum := s.macString(0, name, nil, value, buf[:0])
 	var b strings.Builder
 	b.Grow(len(value) + 1 + sigLen)
 	b.WriteString(value)
@@ -81,14 +91,19 @@ func (s *signer) verify(name, signed string) (string, bool) {
 		return "", false
 	}
 	value := signed[:dot]
+	var enc [sigLen]byte
+	copy(enc[:], signed[dot+1:])
 	var got [sha256.Size]byte
-	if n, err := strictB64.Decode(got[:], []byte(signed[dot+1:])); err != nil || n != sha256.Size {
+	if n, err := strictB64.Decode(got[:], enc[:]); err != nil || n != sha256.Size {
 		return "", false
 	}
-	if !s.verifyMAC(name, []byte(value), got[:]) {
-		return "", false
+	var buf [sha256.Size]byte
+	for i := range s.keys {
+		if hmac.Equal(s.macString(i, name, nil, value, buf[:0]), got[:]) {
+			return value, true
+		}
 	}
-	return value, true
+	return "", false
 }
 
 // idLen is the length of a session id: a version 4 UUID in its canonical,
@@ -144,7 +159,9 @@ func (s *signer) parseCookie(name, value string) (id string, ok bool) {
 // hex. Stores never see the id itself.
 func storeKey(id string) string {
 	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }
 
 // CheckKey returns an error unless key is a valid store key. The error

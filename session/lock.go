@@ -15,6 +15,7 @@ import (
 type lockTable struct {
 	seed   maphash.Seed
 	shards [64]lockShard
+	free   sync.Pool // unused *keyLock, to spare an allocation per request
 }
 
 type lockShard struct {
@@ -40,48 +41,58 @@ func (t *lockTable) shard(key string) *lockShard {
 }
 
 // lock takes the lock of key, waiting at most timeout and no longer than
-// ctx allows. The returned function releases it.
-func (t *lockTable) lock(ctx context.Context, key string, timeout time.Duration) (func(), error) {
+// ctx allows. Give it back with unlock.
+func (t *lockTable) lock(ctx context.Context, key string, timeout time.Duration) (*keyLock, error) {
 	sh := t.shard(key)
 	sh.mu.Lock()
 	l := sh.m[key]
 	if l == nil {
-		l = &keyLock{held: make(chan struct{}, 1)}
+		l, _ = t.free.Get().(*keyLock)
+		if l == nil {
+			l = &keyLock{held: make(chan struct{}, 1)}
+		}
 		sh.m[key] = l
 	}
 	l.refs++
 	sh.mu.Unlock()
 
-	release := func() {
-		sh.mu.Lock()
-		l.refs--
-		if l.refs == 0 {
-			delete(sh.m, key)
-		}
-		sh.mu.Unlock()
-	}
 	select {
 	case l.held <- struct{}{}:
+		return l, nil
 	default:
-		timer := time.NewTimer(timeout)
-		defer timer.Stop()
-		select {
-		case l.held <- struct{}{}:
-		case <-timer.C:
-			release()
-			return nil, ErrLockTimeout
-		case <-ctx.Done():
-			release()
-			return nil, context.Cause(ctx)
-		}
 	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			<-l.held
-			release()
-		})
-	}, nil
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case l.held <- struct{}{}:
+		return l, nil
+	case <-timer.C:
+		t.release(sh, key, l)
+		return nil, ErrLockTimeout
+	case <-ctx.Done():
+		t.release(sh, key, l)
+		return nil, context.Cause(ctx)
+	}
+}
+
+// unlock gives back the lock of key taken by lock.
+func (t *lockTable) unlock(key string, l *keyLock) {
+	<-l.held
+	t.release(t.shard(key), key, l)
+}
+
+// release drops one reference to l, and the entry with the last one.
+func (t *lockTable) release(sh *lockShard, key string, l *keyLock) {
+	sh.mu.Lock()
+	l.refs--
+	last := l.refs == 0
+	if last {
+		delete(sh.m, key)
+	}
+	sh.mu.Unlock()
+	if last {
+		t.free.Put(l) // its channel is empty: nobody holds or waits for it
+	}
 }
 
 // size returns the number of keys in the table, for tests.

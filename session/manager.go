@@ -111,29 +111,46 @@ func (m *Manager) cleanupLoop() {
 	}
 }
 
+// heldLock is a session lock a request holds: the in-process one and,
+// when the store is a Locker, the store's.
+type heldLock struct {
+	key   string
+	l     *keyLock
+	store func() // releases the store's lock, if any
+}
+
 // lock takes the in-process lock of key, then the store's own lock when
 // the store offers one (see Locker), waiting LockTimeout in all.
-func (m *Manager) lock(ctx context.Context, key string) (func(), error) {
+func (m *Manager) lock(ctx context.Context, key string) (heldLock, error) {
 	start := time.Now()
-	unlock, err := m.locks.lock(ctx, key, m.cfg.LockTimeout)
+	l, err := m.locks.lock(ctx, key, m.cfg.LockTimeout)
 	if err != nil {
-		return nil, err
+		return heldLock{}, err
 	}
-	l, ok := m.store.(Locker)
+	h := heldLock{key: key, l: l}
+	locker, ok := m.store.(Locker)
 	if !ok {
-		return unlock, nil
+		return h, nil
 	}
 	lctx, cancel := context.WithTimeout(ctx, m.cfg.LockTimeout-time.Since(start))
 	defer cancel()
-	sunlock, err := l.Lock(lctx, key)
+	h.store, err = locker.Lock(lctx, key)
 	if err != nil {
-		unlock()
+		m.locks.unlock(key, l)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, ErrLockTimeout
+			return heldLock{}, ErrLockTimeout
 		}
-		return nil, &StoreError{Op: "lock", Err: err}
+		return heldLock{}, &StoreError{Op: "lock", Err: err}
 	}
-	return func() { sunlock(); unlock() }, nil
+	return h, nil
+}
+
+// unlock releases what lock took.
+func (m *Manager) unlock(h heldLock) {
+	if h.store != nil {
+		h.store()
+	}
+	m.locks.unlock(h.key, h.l)
 }
 
 // readCookie returns the session id of the first valid session cookie of
@@ -201,6 +218,13 @@ type registry struct {
 	sessions   []*Session
 	headerSent bool
 	setCookies bool // a session cookie was set or deleted
+
+	// Inline room for the common case, so that a request allocates one
+	// registry and nothing more for its bookkeeping.
+	hook          hookWriter
+	firstManagers [2]*Manager
+	firstSessions [1]*Session
+	first         Session
 }
 
 func (reg *registry) setCookie(ck *http.Cookie) {
@@ -224,7 +248,14 @@ func (reg *registry) session(name string) *Session {
 		if m.cfg.Disabled {
 			return detached(nil)
 		}
-		s := &Session{m: m, reg: reg}
+		var s *Session
+		if len(reg.sessions) == 0 {
+			s = &reg.first
+			reg.sessions = reg.firstSessions[:0]
+		} else {
+			s = new(Session)
+		}
+		s.m, s.reg = m, reg
 		reg.sessions = append(reg.sessions, s)
 		return s
 	}
@@ -235,9 +266,12 @@ func (reg *registry) session(name string) *Session {
 // names, and returns the error the response must answer with, if any.
 func (reg *registry) commit(status int) error {
 	reg.mu.Lock()
-	sessions := slices.Clone(reg.sessions)
+	sessions := reg.sessions
+	if len(sessions) > 1 {
+		sessions = slices.Clone(sessions)
+		slices.SortFunc(sessions, func(a, b *Session) int { return strings.Compare(a.m.cfg.Name, b.m.cfg.Name) })
+	}
 	reg.mu.Unlock()
-	slices.SortFunc(sessions, func(a, b *Session) int { return strings.Compare(a.m.cfg.Name, b.m.cfg.Name) })
 	var worst error
 	used := false
 	for _, s := range sessions {
@@ -280,12 +314,9 @@ func (reg *registry) abandon() {
 
 // severity orders the errors a request can end with.
 func severity(err error) int {
-	var se *StoreError
 	switch {
 	case err == nil:
 		return 0
-	case errors.As(err, &se), errors.Is(err, ErrNoMiddleware):
-		return 5
 	case errors.Is(err, ErrLockTimeout):
 		return 4
 	case errors.Is(err, ErrBadCookie):
@@ -293,7 +324,7 @@ func severity(err error) int {
 	case errors.Is(err, ErrExpired):
 		return 2
 	}
-	return 5
+	return 5 // a StoreError, ErrNoMiddleware: the server's fault
 }
 
 // Middleware loads sessions lazily for next and saves them before the
@@ -312,10 +343,12 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		reg := &registry{w: w, managers: []*Manager{m}}
+		reg := &registry{w: w}
+		reg.managers = append(reg.firstManagers[:0], m)
 		r = r.WithContext(context.WithValue(r.Context(), registryKey{}, reg))
 		reg.r = r
-		hw := &hookWriter{ResponseWriter: w, reg: reg}
+		hw := &reg.hook
+		hw.ResponseWriter, hw.reg = w, reg
 		defer func() {
 			if v := recover(); v != nil {
 				reg.abandon()

@@ -35,12 +35,14 @@ type Session struct {
 	rec        record
 	deadline   time.Time // the deadline the store holds
 	dirty      bool
-	oldID      string    // RenewID: the id before it, and its key, to delete
-	oldKey     string    // when the new one is saved
-	dropCookie bool      // tell the client to delete its cookie, unless a new one is set
-	flashed    []Message // the flashes read in this request
-	added      []Message // the messages added in this request
-	unlock     func()
+	oldID      string          // RenewID: the id before it, and its key, to delete
+	oldKey     string          // when the new one is saved
+	dropCookie bool            // tell the client to delete its cookie, unless a new one is set
+	flashed    []Message       // the flashes read in this request
+	added      []Message       // the messages added in this request
+	writeCtx   context.Context // see ctx
+	lock       heldLock        // valid while locked
+	locked     bool
 }
 
 // detached returns a session that belongs to no request: it lives in
@@ -80,7 +82,10 @@ func (s *Session) fail(err error) {
 
 func (s *Session) ctx() context.Context {
 	// Writes must finish even if the client goes away mid-request.
-	return context.WithoutCancel(s.reg.r.Context())
+	if s.writeCtx == nil {
+		s.writeCtx = context.WithoutCancel(s.reg.r.Context())
+	}
+	return s.writeCtx
 }
 
 // load reads the session named by the request's cookie, or starts a new
@@ -111,7 +116,8 @@ func (s *Session) load() {
 		return
 	}
 	key := storeKey(id)
-	unlock, err := m.lock(r.Context(), key)
+	held, err := m.lock(r.Context(), key)
+	unlock := func() { m.unlock(held) }
 	if err != nil {
 		s.fail(err)
 		return
@@ -162,7 +168,7 @@ func (s *Session) load() {
 		}
 		return
 	}
-	s.id, s.key, s.rec, s.deadline, s.unlock = id, key, rec, deadline, unlock
+	s.id, s.key, s.rec, s.deadline, s.lock, s.locked = id, key, rec, deadline, held, true
 	s.loaded, s.isNew, s.dirty = true, false, false
 	if rec.IP != ip {
 		s.rec.IP = ip // the address follows the client, as in web.py
@@ -424,9 +430,9 @@ func (s *Session) Save() error {
 // release gives back the session's lock. The data is dropped: a later use
 // in the same request loads it again. s.mu must be held.
 func (s *Session) release() {
-	if s.unlock != nil {
-		s.unlock()
-		s.unlock = nil
+	if s.locked {
+		s.m.unlock(s.lock)
+		s.lock, s.locked = heldLock{}, false
 	}
 	if s.m.cookies != nil {
 		return // the data stays: the request's cookie is out of date now
