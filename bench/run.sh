@@ -82,16 +82,10 @@ if ! command -v wrk >/dev/null; then
 	(apt-get update -qq && apt-get install -y -qq wrk) >&2
 fi
 
-# Redis rows exist once the main module has redisstore/.
-tags=()
-if [ -d ../redisstore ] && ls ../redisstore/*.go >/dev/null 2>&1; then
-	tags=(-tags redisstore)
-fi
-
 say "building"
 bin="$BENCH/.bin"
 mkdir -p "$bin" results
-go build "${tags[@]}" -o "$bin/" ./cmd/countserver ./cmd/probe ./cmd/growth ./cmd/report
+go build -o "$bin/" ./cmd/countserver ./cmd/probe ./cmd/growth ./cmd/report
 
 port=${BENCH_PORT:-18181}
 addr="127.0.0.1:$port"
@@ -190,9 +184,13 @@ fi
 	echo "command=bench/run.sh$([ "$mode" = smoke ] && echo ' --smoke')"
 } >"$work/meta.txt"
 
-load_tsv="$work/load.tsv"
-: >"$load_tsv"
+# Raw results go straight to bench/results/, so a run that stops half-way
+# still leaves what it measured, and a part skipped with --no-* keeps the
+# figures of the run before.
+raw="results/$mode"
+load_tsv="$raw-load.tsv"
 if [ "$do_load" = 1 ]; then
+	: >"$load_tsv"
 	"$bin/countserver" -list >"$work/variants.txt"
 	for round in $(seq "$rounds"); do
 		say "round $round of $rounds"
@@ -226,25 +224,25 @@ if [ "$do_load" = 1 ]; then
 	done
 fi
 
-inproc="$work/inproc.txt"
-: >"$inproc"
+inproc="$raw-inproc.txt"
 if [ "$do_inproc" = 1 ]; then
+	: >"$inproc"
 	say "in-process benchmarks (go test -bench, benchtime $benchtime, count $count)"
-	go test "${tags[@]}" -run '^$' -bench . -benchmem -benchtime "$benchtime" -count "$count" . | tee "$inproc" >&2
+	go test -run '^$' -bench . -benchmem -benchtime "$benchtime" -count "$count" . 2>&1 | tee "$inproc" >&2 ||
+		say "the in-process benchmarks failed; the report goes on without what they did not measure"
 fi
 
-growth="$work/growth.tsv"
-: >"$growth"
+growth="$raw-growth.tsv"
 if [ "$do_growth" = 1 ]; then
+	: >"$growth"
 	say "growth: sizes $sizes"
-	"$bin/growth" -sizes "$sizes" -dir "$work" -out "$growth"
+	"$bin/growth" -sizes "$sizes" -dir "$work" -out "$growth" ||
+		say "growth failed; the report goes on without what it did not measure"
 fi
 
 say "report"
-"$bin/report" -meta "$work/meta.txt" -load "$load_tsv" -inproc "$inproc" -growth "$growth" >"results/$mode.md"
-cp "$load_tsv" "results/$mode-load.tsv"
-cp "$inproc" "results/$mode-inproc.txt"
-cp "$growth" "results/$mode-growth.tsv"
+cp "$work/meta.txt" "$raw-meta.txt"
+"$bin/report" -meta "$raw-meta.txt" -load "$load_tsv" -inproc "$inproc" -growth "$growth" >"results/$mode.md"
 if [ "$mode" = full ]; then
 	"$bin/report" -splice ../BENCHMARKS.md <"results/$mode.md"
 	say "wrote bench/results/$mode.md and the generated part of BENCHMARKS.md"
