@@ -23,14 +23,14 @@ type record struct {
 }
 
 func encodeRecord(rec *record) ([]byte, error) {
-	return json.Marshal(rec)
+	return appendRecord(make([]byte, 0, 256), rec)
 }
 
 // decodeRecord reads a record, keeping numbers as json.Number so that
 // large integers survive; the typed getters convert them.
 func decodeRecord(data []byte, rec *record) error {
-	if err := decodeRecordInto(data, rec); err != nil {
-		return err
+	if err := parseRecord(data, rec); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	if rec.Values == nil {
 		rec.Values = make(map[string]any)

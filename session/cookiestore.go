@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -101,7 +102,7 @@ const (
 
 // encode returns the cookie value for env.
 func (cs *CookieStore) encode(sg *signer, name string, env *cookieEnvelope) (string, error) {
-	plain, err := json.Marshal(env)
+	plain, err := appendEnvelope(make([]byte, 0, 256), env)
 	if err != nil {
 		return "", err
 	}
@@ -159,7 +160,7 @@ func (cs *CookieStore) decode(sg *signer, name, value string) (env cookieEnvelop
 	default:
 		return env, false
 	}
-	if err := decodeRecordInto(plain, &env); err != nil || !validID(env.ID) {
+	if err := parseEnvelope(plain, &env); err != nil || !validID(env.ID) {
 		return env, false
 	}
 	if env.Rec.Values == nil {
@@ -270,3 +271,45 @@ func (s *Session) commitCookie(status int) error {
 // ErrCookieTooLarge is wrapped by the error of a CookieStore session that
 // would not fit in a cookie.
 var ErrCookieTooLarge = errors.New("session: cookie too large")
+
+// appendEnvelope writes env as JSON, as json.Marshal would.
+func appendEnvelope(b []byte, env *cookieEnvelope) ([]byte, error) {
+	b = append(b, `{"id":`...)
+	b = appendString(b, env.ID)
+	b = append(b, `,"exp":`...)
+	b = strconv.AppendInt(b, env.Deadline, 10)
+	b = append(b, `,"s":`...)
+	b, err := appendRecord(b, &env.Rec)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
+// parseEnvelope reads what appendEnvelope wrote.
+func parseEnvelope(data []byte, env *cookieEnvelope) error {
+	p := parser{b: data}
+	err := p.object(func(key []byte) error {
+		raw, err := p.rawValue()
+		if err != nil {
+			return err
+		}
+		switch string(key) {
+		case "id":
+			return json.Unmarshal(raw, &env.ID)
+		case "exp":
+			env.Deadline, err = strconv.ParseInt(string(raw), 10, 64)
+			return err
+		case "s":
+			return parseRecord(raw, &env.Rec)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if p.ws(); p.i != len(p.b) {
+		return errSyntax
+	}
+	return nil
+}
