@@ -49,6 +49,7 @@ const (
 	Update
 )
 
+// String returns "create" or "update".
 func (m SaveMode) String() string {
 	switch m {
 	case Create:
@@ -129,6 +130,7 @@ type StoreError struct {
 	Err error
 }
 
+// Error says which store operation failed and why.
 func (e *StoreError) Error() string { return "session: store " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns the store's own error.
