@@ -235,7 +235,7 @@ func (s *Session) commitCookie(status int) error {
 	force := m.cfg.SaveEveryRequest && s.used
 	next := s.nextDeadline(now)
 	touch := !s.isNew && now.Sub(s.deadline.Add(-s.idle())) >= m.cfg.TouchInterval && next.Unix() > s.deadline.Unix()
-	write := status < 500 && (s.dirty || force || touch)
+	write := !s.discards(status) && (s.dirty || force || touch)
 	if write && s.reg.headerSent {
 		m.cfg.Logger.Error("session: a CookieStore session was changed after the response started; its cookie cannot be sent", "session", m.cfg.Name)
 		return nil

@@ -509,8 +509,8 @@ func (s *Session) commit(status int) error {
 		s.id, s.key, s.oldID, s.oldKey = s.oldID, s.oldKey, "", ""
 	}
 	switch {
-	case status >= 500:
-		// The handler failed: keep the stored session as it was.
+	case s.discards(status):
+		// Keep the stored session as it was.
 	case s.isNew && (s.dirty || force):
 		if headersOut {
 			m.cfg.Logger.Error("session: a new session was changed after the response started; its cookie cannot be sent, so it is not saved", "session", m.cfg.Name)
@@ -579,6 +579,13 @@ func (s *Session) commit(status int) error {
 		s.dropCookie = false
 	}
 	return nil
+}
+
+// discards reports whether the changes of this request are dropped: the
+// handler failed (status 500 and above, as Django does), or the request is
+// a HEAD, which must change nothing even when it runs the GET handler.
+func (s *Session) discards(status int) bool {
+	return status >= 500 || s.reg.r.Method == http.MethodHead
 }
 
 // write encodes and saves the session under key.

@@ -1033,3 +1033,16 @@ func (c *cancelingStore) Load(ctx context.Context, key string) ([]byte, time.Tim
 func (c *cancelingStore) Touch(ctx context.Context, key string, d time.Time) error {
 	return c.Store.(Toucher).Touch(ctx, key, d)
 }
+
+// HEAD runs GET's handler in many frameworks (ours included); its session
+// changes are dropped, as HEAD must change nothing (web.py keeps them).
+func TestHeadChangesNothing(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.do("GET", "/count")
+	h.do("HEAD", "/count")
+	expect(t, h.do("GET", "/count"), 200, "2")
+	h.jar = map[string]*http.Cookie{}
+	if w := h.do("HEAD", "/count"); len(setCookies(w)) != 0 || h.store.Store.(*MemoryStore).Len() != 1 {
+		t.Error("a HEAD request created a session")
+	}
+}
