@@ -11,7 +11,15 @@ import (
 // shared between processes: use it for tests, demos and single-instance
 // apps that can afford to log everyone out on restart. The zero value is
 // ready to use.
+//
+// The sessions are spread over 64 shards, each with its own lock, so that
+// requests of different sessions rarely wait for each other and a cleanup
+// holds one shard at a time.
 type MemoryStore struct {
+	shards [64]memShard
+}
+
+type memShard struct {
 	mu sync.RWMutex
 	m  map[string]memEntry
 }
@@ -24,14 +32,28 @@ type memEntry struct {
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
 
+// shard picks the shard of a valid key from its first two hex digits: keys
+// are SHA-256 sums, so they spread evenly.
+func (s *MemoryStore) shard(key string) *memShard {
+	return &s.shards[(unhex(key[0])<<4|unhex(key[1]))%uint8(len(s.shards))]
+}
+
+func unhex(c byte) uint8 {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
+}
+
 // Load implements Store.
 func (s *MemoryStore) Load(_ context.Context, key string) ([]byte, time.Time, bool, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, time.Time{}, false, err
 	}
-	s.mu.RLock()
-	e, ok := s.m[key]
-	s.mu.RUnlock()
+	sh := s.shard(key)
+	sh.mu.RLock()
+	e, ok := sh.m[key]
+	sh.mu.RUnlock()
 	if !ok || !e.deadline.After(time.Now()) {
 		return nil, time.Time{}, false, nil
 	}
@@ -43,75 +65,78 @@ func (s *MemoryStore) Save(_ context.Context, key string, data []byte, deadline 
 	if err := CheckKey(key); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	if mode == Update {
-		if e, ok := s.m[key]; !ok || !e.deadline.After(time.Now()) {
+		if e, ok := sh.m[key]; !ok || !e.deadline.After(time.Now()) {
 			return ErrNotFound
 		}
 	}
-	if s.m == nil {
-		s.m = make(map[string]memEntry)
+	if sh.m == nil {
+		sh.m = make(map[string]memEntry)
 	}
-	s.m[key] = memEntry{data: append([]byte(nil), data...), deadline: deadline}
+	sh.m[key] = memEntry{data: append([]byte(nil), data...), deadline: deadline}
 	return nil
 }
 
 // Touch implements Toucher.
 func (s *MemoryStore) Touch(_ context.Context, key string, deadline time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.m[key]
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.m[key]
 	if !ok || !e.deadline.After(time.Now()) {
 		return ErrNotFound
 	}
 	e.deadline = deadline
-	s.m[key] = e
+	sh.m[key] = e
 	return nil
 }
 
 // Delete implements Store.
 func (s *MemoryStore) Delete(_ context.Context, key string) error {
-	s.mu.Lock()
-	delete(s.m, key)
-	s.mu.Unlock()
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	sh := s.shard(key)
+	sh.mu.Lock()
+	delete(sh.m, key)
+	sh.mu.Unlock()
 	return nil
 }
 
-// Cleanup implements Store. It holds the write lock for batches of keys
-// only, so loads and saves go on while a large store is cleaned.
+// Cleanup implements Store. It cleans one shard at a time, so loads and
+// saves of the other shards go on while a large store is cleaned.
 func (s *MemoryStore) Cleanup(ctx context.Context, now time.Time) (int, error) {
-	s.mu.RLock()
-	var expired []string
-	for k, e := range s.m {
-		if !e.deadline.After(now) {
-			expired = append(expired, k)
-		}
-	}
-	s.mu.RUnlock()
 	removed := 0
-	for len(expired) > 0 {
+	for i := range s.shards {
 		if err := ctx.Err(); err != nil {
 			return removed, err
 		}
-		n := min(len(expired), 1000)
-		s.mu.Lock()
-		for _, k := range expired[:n] {
-			// Check again: the session may have been used meanwhile.
-			if e, ok := s.m[k]; ok && !e.deadline.After(now) {
-				delete(s.m, k)
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for k, e := range sh.m {
+			if !e.deadline.After(now) {
+				delete(sh.m, k)
 				removed++
 			}
 		}
-		s.mu.Unlock()
-		expired = expired[n:]
+		sh.mu.Unlock()
 	}
 	return removed, nil
 }
 
 // Len returns the number of sessions held, expired ones included.
 func (s *MemoryStore) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.m)
+	n := 0
+	for i := range s.shards {
+		s.shards[i].mu.RLock()
+		n += len(s.shards[i].m)
+		s.shards[i].mu.RUnlock()
+	}
+	return n
 }

@@ -241,7 +241,10 @@ func TestIgnoreExpiryOff(t *testing.T) {
 	h := newHarness(t, Config{IgnoreExpiry: No, ExpiredMessage: "Please log in again"})
 	expect(t, h.do("GET", "/count"), 200, "1")
 	cookie := h.cookie()
-	h.store.Store.(*MemoryStore).m = nil // the cleanup, or a restart of a MemoryStore
+	ms := h.store.Store.(*MemoryStore)
+	for i := range ms.shards {
+		ms.shards[i].m = nil // the cleanup, or a restart of a MemoryStore
+	}
 	w := h.do("GET", "/count")
 	expect(t, w, http.StatusUnauthorized, "Please log in again")
 	if got := setCookies(w); len(got) != 1 || !strings.Contains(got[0], "Max-Age=0") {
@@ -851,9 +854,11 @@ func TestCorruptDataStartsFresh(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.do("GET", "/count")
 	ms := h.store.Store.(*MemoryStore)
-	for k, e := range ms.m {
-		e.data = []byte("{not json")
-		ms.m[k] = e
+	for i := range ms.shards {
+		for k, e := range ms.shards[i].m {
+			e.data = []byte("{not json")
+			ms.shards[i].m[k] = e
+		}
 	}
 	expect(t, h.do("GET", "/count"), 200, "1")
 	if !strings.Contains(h.logged(), "corrupt") {
@@ -873,7 +878,7 @@ func TestRememberMe(t *testing.T) {
 		t.Fatalf("cookies %v; want Max-Age of 30 days", setCookies(w))
 	}
 	ms := h.store.Store.(*MemoryStore)
-	for _, e := range ms.m {
+	for _, e := range allEntries(ms) {
 		if time.Until(e.deadline) < 29*24*time.Hour {
 			t.Errorf("deadline %v; a remembered session may stay idle for the cookie's life", e.deadline)
 		}
@@ -1045,4 +1050,15 @@ func TestHeadChangesNothing(t *testing.T) {
 	if w := h.do("HEAD", "/count"); len(setCookies(w)) != 0 || h.store.Store.(*MemoryStore).Len() != 1 {
 		t.Error("a HEAD request created a session")
 	}
+}
+
+// allEntries returns the entries of every shard of ms.
+func allEntries(ms *MemoryStore) []memEntry {
+	var out []memEntry
+	for i := range ms.shards {
+		for _, e := range ms.shards[i].m {
+			out = append(out, e)
+		}
+	}
+	return out
 }
