@@ -184,22 +184,34 @@ func (s *Store) Save(_ context.Context, key string, data []byte, deadline time.T
 	if err != nil {
 		return err
 	}
-	switch err := exchange(spare, p); {
-	case err == nil:
-		s.putSpare(spare) // now the session's old file
-	case errors.Is(err, fs.ErrNotExist) && mode == session.Update:
-		s.putSpare(spare)
-		return session.ErrNotFound
-	default:
-		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errNoExchange) {
-			os.Remove(spare)
-			return fmt.Errorf("diskstore: %w", err)
-		}
+	if mode == session.Create {
+		// A new session's key is fresh: there is no old file to swap out.
 		if err := os.Rename(spare, p); err != nil {
 			os.Remove(spare)
 			return fmt.Errorf("diskstore: %w", err)
 		}
+		return s.syncAfterRename()
 	}
+	switch err := exchange(spare, p); {
+	case err == nil:
+		s.putSpare(spare) // now the session's old file
+	case errors.Is(err, fs.ErrNotExist):
+		s.putSpare(spare)
+		return session.ErrNotFound
+	case errors.Is(err, errNoExchange):
+		if err := os.Rename(spare, p); err != nil {
+			os.Remove(spare)
+			return fmt.Errorf("diskstore: %w", err)
+		}
+	default:
+		os.Remove(spare)
+		return fmt.Errorf("diskstore: %w", err)
+	}
+	return s.syncAfterRename()
+}
+
+// syncAfterRename makes the rename durable when Fsync is set.
+func (s *Store) syncAfterRename() error {
 	if s.Fsync {
 		if err := syncDir(s.dir); err != nil {
 			return fmt.Errorf("diskstore: %w", err)
