@@ -181,6 +181,7 @@ fi
 	echo "kernel=$(uname -sr)"
 	echo "wrk=$(wrk --version 2>&1 | head -n1 | awk '{print $2}')"
 	echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "commit=$(git -C .. rev-parse --short HEAD)$(git -C .. diff --quiet HEAD -- . ':!bench' ':!BENCHMARKS.md' 2>/dev/null || echo ' + uncommitted changes')"
 	echo "command=bench/run.sh$([ "$mode" = smoke ] && echo ' --smoke')"
 } >"$work/meta.txt"
 
