@@ -180,25 +180,24 @@ func (s *Store) Save(_ context.Context, key string, data []byte, deadline time.T
 			return session.ErrNotFound
 		}
 	}
+	if mode == session.Create {
+		err := s.create(p, data, deadline)
+		if !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		// The key exists after all: replace it atomically, below.
+	}
 	spare, err := s.writeSpare(data, deadline)
 	if err != nil {
 		return err
 	}
-	if mode == session.Create {
-		// A new session's key is fresh: there is no old file to swap out.
-		if err := os.Rename(spare, p); err != nil {
-			os.Remove(spare)
-			return fmt.Errorf("diskstore: %w", err)
-		}
-		return s.syncAfterRename()
-	}
 	switch err := exchange(spare, p); {
 	case err == nil:
 		s.putSpare(spare) // now the session's old file
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist) && mode == session.Update:
 		s.putSpare(spare)
 		return session.ErrNotFound
-	case errors.Is(err, errNoExchange):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errNoExchange):
 		if err := os.Rename(spare, p); err != nil {
 			os.Remove(spare)
 			return fmt.Errorf("diskstore: %w", err)
@@ -210,7 +209,34 @@ func (s *Store) Save(_ context.Context, key string, data []byte, deadline time.T
 	return s.syncAfterRename()
 }
 
-// syncAfterRename makes the rename durable when Fsync is set.
+// create writes a new session straight to its file. Its key comes from a
+// fresh random id that no client holds until this save has returned and
+// the cookie is sent, so nobody can read the file half-written; if the
+// process dies mid-write, the cookie is never sent and the orphan file,
+// whose time is not yet its deadline, goes at the next cleanup.
+func (s *Store) create(p string, data []byte, deadline time.Time) error {
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("diskstore: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil && s.Fsync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chtimes(p, deadline, deadline)
+	}
+	if err != nil {
+		os.Remove(p)
+		return fmt.Errorf("diskstore: %w", err)
+	}
+	return s.syncAfterRename()
+}
+
+// syncAfterRename makes the new name durable when Fsync is set.
 func (s *Store) syncAfterRename() error {
 	if s.Fsync {
 		if err := syncDir(s.dir); err != nil {
