@@ -138,7 +138,7 @@ func validID(id string) bool {
 				return false
 			}
 		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			if !lowerHex[c] {
 				return false
 			}
 		}
@@ -180,12 +180,17 @@ func ValidKey(key string) bool {
 		return false
 	}
 	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if !lowerHex[key[i]] {
 			return false
 		}
 	}
 	return true
+}
+
+// lowerHex marks the bytes 0-9 and a-f.
+var lowerHex = [256]bool{
+	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true,
+	'a': true, 'b': true, 'c': true, 'd': true, 'e': true, 'f': true,
 }
 
 // strictB64 refuses encodings whose unused trailing bits are not zero, so
