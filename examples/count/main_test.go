@@ -7,9 +7,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gowebpy/web/session"
 )
 
 func newServer(t *testing.T) (*httptest.Server, string) {
@@ -63,7 +64,7 @@ func TestTranscript(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	var sessions []string
 	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".key") {
+		if session.ValidKey(e.Name()) { // not secret.key, nor the store's hidden spare files
 			sessions = append(sessions, e.Name())
 		}
 	}
@@ -90,7 +91,7 @@ func TestNoSessionForNotFoundOrWrongMethod(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".key") {
+		if session.ValidKey(e.Name()) {
 			t.Errorf("a session was stored: %s", e.Name())
 		}
 	}
