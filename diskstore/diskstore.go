@@ -302,6 +302,20 @@ func (s *Store) getSpare() (string, bool) {
 	}
 }
 
+// Close removes the spare files the store keeps. The store remains usable:
+// a later save makes new ones. A process that exits without Close leaves
+// them for the cleanup, which removes stale spare files.
+func (s *Store) Close() error {
+	for {
+		select {
+		case name := <-s.spares:
+			os.Remove(name)
+		default:
+			return nil
+		}
+	}
+}
+
 func (s *Store) putSpare(name string) {
 	select {
 	case s.spares <- name:

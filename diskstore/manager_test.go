@@ -370,3 +370,20 @@ func TestSparesAreReusedAndBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseRemovesSpares(t *testing.T) {
+	dir := t.TempDir()
+	store, h, _ := setup(t, dir, testKey)
+	_, c := get(h, "")
+	get(h, c)
+	store.Close()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".tmp") {
+			t.Errorf("spare %s left after Close", e.Name())
+		}
+	}
+	if w, _ := get(h, c); w.Body.String() != "3" {
+		t.Errorf("after Close: %s; the store must stay usable", w.Body.String())
+	}
+}

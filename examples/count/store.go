@@ -39,7 +39,10 @@ func openStore(spec, dir string) (store session.Store, close func() error, err e
 			dir = arg
 		}
 		s, err := diskstore.New(dir)
-		return s, nothing, err
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, s.Close, nil
 	case "sqlite":
 		if arg == "" {
 			arg = "sessions.db"
