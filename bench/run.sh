@@ -10,7 +10,9 @@
 #
 # Options:
 #   --variants a,b,...      only these rows (the bare handler is always run,
-#                           since every ratio is to it)
+#                           since every ratio is to it); with a full run the
+#                           tables are rewritten with these rows only, so
+#                           use it with --smoke for a quick comparison
 #   --duration 5s           time per load cell
 #   --rounds 3              rounds of the load matrix; a round runs every
 #                           row once, so drift on a busy machine spreads
@@ -55,7 +57,7 @@ while [ $# -gt 0 ]; do
 			shift
 		fi
 		;;
-	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$BENCH/run.sh" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
