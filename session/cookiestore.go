@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 )
@@ -169,9 +168,6 @@ func (cs *CookieStore) decode(sg *signer, name, value string) (env cookieEnvelop
 	return env, true
 }
 
-// cookieSize is the length of the Set-Cookie header value for ck.
-func cookieSize(ck *http.Cookie) int { return len(ck.String()) }
-
 // loadCookie reads a session kept in the cookie. s.mu must be held.
 func (s *Session) loadCookie() {
 	m, r := s.m, s.reg.r
@@ -251,13 +247,14 @@ func (s *Session) commitCookie(status int) error {
 			s.fail(&StoreError{Op: "encode", Err: err})
 			return s.err
 		}
-		ck := m.cookie(s.reg.r, value, s.cookieMaxAge(), now)
-		if n := cookieSize(ck); n > MaxCookieSize {
+		// Serialised once: its length is what the browser must keep.
+		line := m.cookie(s.reg.r, value, s.cookieMaxAge(), now).String()
+		if n := len(line); n > MaxCookieSize {
 			s.fail(&StoreError{Op: "save", Err: fmt.Errorf("%w: the session cookie %q would be %d bytes; browsers keep at most %d: keep less in the session, or use a server-side store",
 				ErrCookieTooLarge, m.cfg.CookieName, n, MaxCookieSize)})
 			return s.err
 		}
-		s.reg.setCookie(ck)
+		s.reg.addSetCookie(line)
 		s.isNew, s.dirty, s.dropCookie, s.fromCookie, s.deadline = false, false, false, true, time.Unix(next.Unix(), 0)
 		return nil
 	}

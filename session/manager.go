@@ -228,8 +228,15 @@ type registry struct {
 }
 
 func (reg *registry) setCookie(ck *http.Cookie) {
-	http.SetCookie(reg.w, ck)
-	reg.setCookies = true
+	reg.addSetCookie(ck.String())
+}
+
+// addSetCookie adds a serialised cookie to the response.
+func (reg *registry) addSetCookie(line string) {
+	if line != "" {
+		reg.w.Header().Add("Set-Cookie", line)
+		reg.setCookies = true
+	}
 }
 
 // session returns the request's session of the manager called name.
