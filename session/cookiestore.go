@@ -204,15 +204,7 @@ func (s *Session) loadCookie() {
 	ip := m.cfg.ClientIP(r)
 	changedIP := !m.ignoreChangeIP && env.Rec.IP != "" && env.Rec.IP != ip
 	if env.Deadline <= now.Unix() || tooOld || changedIP {
-		s.dropCookie = true
-		switch {
-		case changedIP:
-			s.fail(ErrIPChanged)
-		case !m.ignoreExpiry:
-			s.fail(ErrExpired)
-		default:
-			s.start()
-		}
+		s.expired(changedIP)
 		return
 	}
 	s.id, s.rec, s.deadline = env.ID, env.Rec, time.Unix(env.Deadline, 0)

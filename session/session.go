@@ -156,16 +156,7 @@ func (s *Session) load() {
 	}
 	if !found || !deadline.After(now) || tooOld || changedIP {
 		unlock()
-		s.id = ""
-		s.dropCookie = true
-		switch {
-		case changedIP:
-			s.fail(ErrIPChanged)
-		case !m.ignoreExpiry:
-			s.fail(ErrExpired)
-		default:
-			s.start()
-		}
+		s.expired(changedIP)
 		return
 	}
 	s.id, s.key, s.rec, s.deadline, s.lock, s.locked = id, key, rec, deadline, held, true
@@ -173,6 +164,22 @@ func (s *Session) load() {
 	if rec.IP != ip {
 		s.rec.IP = ip // the address follows the client, as in web.py
 		s.dirty = true
+	}
+}
+
+// expired handles a cookie that names a session no longer valid: the
+// client drops the cookie, and the request gets a fresh session, or the
+// expired answer when so configured. s.mu must be held.
+func (s *Session) expired(changedIP bool) {
+	s.id = ""
+	s.dropCookie = true
+	switch {
+	case changedIP:
+		s.fail(ErrIPChanged)
+	case !s.m.ignoreExpiry:
+		s.fail(ErrExpired)
+	default:
+		s.start()
 	}
 }
 

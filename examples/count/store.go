@@ -43,11 +43,20 @@ func openStore(spec, dir string) (store session.Store, close func() error, err e
 			return nil, nil, err
 		}
 		return s, s.Close, nil
-	case "sqlite":
-		if arg == "" {
-			arg = "sessions.db"
+	case "sqlite", "postgres", "postgresql", "mysql":
+		var db *sql.DB
+		var err error
+		switch kind {
+		case "sqlite":
+			if arg == "" {
+				arg = "sessions.db"
+			}
+			db, err = dbstore.OpenSQLite(arg)
+		case "mysql":
+			db, err = sql.Open("mysql", arg)
+		default:
+			db, err = sql.Open("pgx", spec)
 		}
-		db, err := dbstore.OpenSQLite(arg)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -56,20 +65,8 @@ func openStore(spec, dir string) (store session.Store, close func() error, err e
 			db.Close()
 			return nil, nil, err
 		}
-		return s, db.Close, nil
-	case "postgres", "postgresql", "mysql":
-		driver, dsn := "pgx", spec
-		if kind == "mysql" {
-			driver, dsn = "mysql", arg
-		}
-		db, err := sql.Open(driver, dsn)
-		if err != nil {
-			return nil, nil, err
-		}
-		s, err := dbstore.New(db, "sessions", dbstore.WithCreateTable())
-		if err != nil {
-			db.Close()
-			return nil, nil, err
+		if kind == "sqlite" {
+			return s, db.Close, nil // one machine: the in-process lock suffices
 		}
 		return s.Locking(), db.Close, nil
 	case "redis":
