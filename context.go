@@ -171,13 +171,19 @@ func (c *Context) SetCookie(ck *http.Cookie) error {
 	if !ck.Quoted && strings.ContainsAny(ck.Value, " ,") {
 		return fmt.Errorf("web: cookie %q: net/http would quote a value with a space or comma; encode it or set Quoted", ck.Name)
 	}
-	if ck.Path == "" {
-		cp := *ck
-		cp.Path = c.homePath + "/"
-		ck = &cp
-	}
-	http.SetCookie(c.Response, ck)
+	http.SetCookie(c.Response, c.withDefaultPath(ck))
 	return nil
+}
+
+// withDefaultPath gives a cookie without a Path web.py's default, the
+// application's home path.
+func (c *Context) withDefaultPath(ck *http.Cookie) *http.Cookie {
+	if ck.Path != "" {
+		return ck
+	}
+	cp := *ck
+	cp.Path = c.homePath + "/"
+	return &cp
 }
 
 // DeleteCookie tells the client to drop the cookie name (Max-Age=0 and an
@@ -200,12 +206,7 @@ func (c *Context) SetSignedCookie(ck *http.Cookie) error {
 	if ck == nil {
 		return errors.New("web: nil cookie")
 	}
-	if ck.Path == "" {
-		cp := *ck
-		cp.Path = c.homePath + "/"
-		ck = &cp
-	}
-	return m.SetSignedCookie(c.Response, ck)
+	return m.SetSignedCookie(c.Response, c.withDefaultPath(ck))
 }
 
 // SignedCookie returns the value of a cookie set with SetSignedCookie:

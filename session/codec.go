@@ -38,19 +38,6 @@ func decodeRecord(data []byte, rec *record) error {
 	return nil
 }
 
-// decodeRecordInto decodes one JSON value into v, numbers as json.Number.
-func decodeRecordInto(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: trailing data", ErrCorrupt)
-	}
-	return nil
-}
-
 // checkValue reports whether v can be stored: it must survive JSON. The
 // common types are checked without encoding them.
 func checkValue(v any) error {

@@ -122,13 +122,16 @@ type heldLock struct {
 // lock takes the in-process lock of key, then the store's own lock when
 // the store offers one (see Locker), waiting LockTimeout in all.
 func (m *Manager) lock(ctx context.Context, key string) (heldLock, error) {
-	start := time.Now()
+	locker, ok := m.store.(Locker)
+	var start time.Time
+	if ok {
+		start = time.Now() // both locks share one LockTimeout
+	}
 	l, err := m.locks.lock(ctx, key, m.cfg.LockTimeout)
 	if err != nil {
 		return heldLock{}, err
 	}
 	h := heldLock{key: key, l: l}
-	locker, ok := m.store.(Locker)
 	if !ok {
 		return h, nil
 	}
