@@ -66,6 +66,16 @@ func (c *countingStore) Cleanup(ctx context.Context, now time.Time) (int, error)
 	return c.Store.Cleanup(ctx, now)
 }
 
+// countingLocker is a countingStore over a Locker, which it keeps.
+type countingLocker struct {
+	*countingStore
+	locker Locker
+}
+
+func (c countingLocker) Lock(ctx context.Context, key string) (func(), error) {
+	return c.locker.Lock(ctx, key)
+}
+
 func (c *countingStore) ops() int64 {
 	return c.loads.Load() + c.creates.Load() + c.updates.Load() + c.touches.Load() + c.deletes.Load()
 }
@@ -130,6 +140,9 @@ func newHarnessStore(t *testing.T, inner Store, cfg Config) *harness {
 	var managed Store = store
 	if cs, ok := inner.(*CookieStore); ok {
 		managed = cs // the Manager recognises a CookieStore by its type
+	}
+	if l, ok := inner.(Locker); ok {
+		managed = countingLocker{store, l}
 	}
 	m, err := New(managed, cfg)
 	if err != nil {

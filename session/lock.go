@@ -16,6 +16,8 @@ type lockTable struct {
 	seed   maphash.Seed
 	shards [64]lockShard
 	free   sync.Pool // unused *keyLock, to spare an allocation per request
+	// handover is handoverWindow; tests change it.
+	handover time.Duration
 }
 
 type lockShard struct {
@@ -26,10 +28,32 @@ type lockShard struct {
 type keyLock struct {
 	held chan struct{} // holds one token while the lock is taken
 	refs int           // requests holding or waiting, guarded by the shard
+
+	// What a request passes on to the next one waiting for the key, so
+	// that a queue of requests of one session takes no more round trips
+	// than it must (see unlock). Only the holder of held touches these,
+	// or release once the last reference is gone.
+	store    func()    // releases the store's own lock (Locker), when this process holds it
+	data     []byte    // the session as the store holds it, when known
+	deadline time.Time // and its deadline
+	since    time.Time // when the store's lock was taken, or else the data read from the store
 }
 
+// handoverWindow is how long a process may pass a session from one of its
+// requests to the next one waiting for it, with the store's lock and the
+// data just saved, instead of releasing the lock, taking it again and
+// loading the data back: two or three round trips saved per request when
+// one session's requests queue up. The window starts when the store's
+// lock is taken (or, without one, when the data is read from the store),
+// so it bounds how stale the data can be when another process writes the
+// same session without a Locker, and how long other processes wait behind
+// a busy one before the lock is up for grabs again. It is far shorter than
+// any store's lease (a second for dbstore, 100 ms at least for
+// redisstore), so a lock passed on is valid even if its renewals failed.
+const handoverWindow = 50 * time.Millisecond
+
 func newLockTable() *lockTable {
-	t := &lockTable{seed: maphash.MakeSeed()}
+	t := &lockTable{seed: maphash.MakeSeed(), handover: handoverWindow}
 	for i := range t.shards {
 		t.shards[i].m = make(map[string]*keyLock)
 	}
@@ -75,13 +99,49 @@ func (t *lockTable) lock(ctx context.Context, key string, timeout time.Duration)
 	}
 }
 
-// unlock gives back the lock of key taken by lock.
-func (t *lockTable) unlock(key string, l *keyLock) {
+// unlock gives back the lock of key taken by lock. While another request
+// of this process waits for the key and the window since l.since is open,
+// the store's lock and data (the session as the store holds it, or nil
+// when unknown) go to that request; otherwise the store's lock is
+// released and the data dropped.
+func (t *lockTable) unlock(key string, l *keyLock, data []byte, deadline time.Time) {
+	sh := t.shard(key)
+	pass := false
+	if l.store != nil || data != nil {
+		sh.mu.Lock()
+		waiting := l.refs > 1
+		sh.mu.Unlock()
+		pass = waiting && time.Since(l.since) < t.handover
+	}
+	if pass {
+		l.data, l.deadline = data, deadline
+	} else {
+		l.drop()
+	}
 	<-l.held
-	t.release(t.shard(key), key, l)
+	t.release(sh, key, l)
 }
 
-// release drops one reference to l, and the entry with the last one.
+// take returns the data passed on by the previous holder, if any, and
+// forgets it. The caller holds l.
+func (l *keyLock) take() (data []byte, deadline time.Time, ok bool) {
+	data, deadline = l.data, l.deadline
+	l.data, l.deadline = nil, time.Time{}
+	return data, deadline, data != nil
+}
+
+// drop releases the store's lock, if held, and forgets the data.
+func (l *keyLock) drop() {
+	if l.store != nil {
+		l.store()
+		l.store = nil
+	}
+	l.data, l.deadline = nil, time.Time{}
+}
+
+// release drops one reference to l, and the entry with the last one. A
+// waiter that gives up after the store's lock was kept for it can be the
+// last: the store's lock is released then.
 func (t *lockTable) release(sh *lockShard, key string, l *keyLock) {
 	sh.mu.Lock()
 	l.refs--
@@ -90,9 +150,11 @@ func (t *lockTable) release(sh *lockShard, key string, l *keyLock) {
 		delete(sh.m, key)
 	}
 	sh.mu.Unlock()
-	if last {
-		t.free.Put(l) // its channel is empty: nobody holds or waits for it
+	if !last {
+		return
 	}
+	l.drop()
+	t.free.Put(l) // its channel is empty: nobody holds or waits for it
 }
 
 // size returns the number of keys in the table, for tests.

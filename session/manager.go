@@ -112,15 +112,15 @@ func (m *Manager) cleanupLoop() {
 }
 
 // heldLock is a session lock a request holds: the in-process one and,
-// when the store is a Locker, the store's.
+// when the store is a Locker, the store's, which the keyLock keeps.
 type heldLock struct {
-	key   string
-	l     *keyLock
-	store func() // releases the store's lock, if any
+	key string
+	l   *keyLock
 }
 
 // lock takes the in-process lock of key, then the store's own lock when
-// the store offers one (see Locker), waiting LockTimeout in all.
+// the store offers one (see Locker) and this process does not hold it
+// already, waiting LockTimeout in all.
 func (m *Manager) lock(ctx context.Context, key string) (heldLock, error) {
 	locker, ok := m.store.(Locker)
 	var start time.Time
@@ -132,28 +132,28 @@ func (m *Manager) lock(ctx context.Context, key string) (heldLock, error) {
 		return heldLock{}, err
 	}
 	h := heldLock{key: key, l: l}
-	if !ok {
+	if !ok || l.store != nil {
 		return h, nil
 	}
 	lctx, cancel := context.WithTimeout(ctx, m.cfg.LockTimeout-time.Since(start))
 	defer cancel()
-	h.store, err = locker.Lock(lctx, key)
+	release, err := locker.Lock(lctx, key)
 	if err != nil {
-		m.locks.unlock(key, l)
+		m.locks.unlock(key, l, nil, time.Time{})
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return heldLock{}, ErrLockTimeout
 		}
 		return heldLock{}, &StoreError{Op: "lock", Err: err}
 	}
+	l.store, l.since = release, time.Now()
 	return h, nil
 }
 
-// unlock releases what lock took.
-func (m *Manager) unlock(h heldLock) {
-	if h.store != nil {
-		h.store()
-	}
-	m.locks.unlock(h.key, h.l)
+// unlock releases what lock took. The store's lock, and data, the
+// session as the store now holds it (nil when unknown), may go to the next
+// request of this process that waits for the key (see lockTable.unlock).
+func (m *Manager) unlock(h heldLock, data []byte, deadline time.Time) {
+	m.locks.unlock(h.key, h.l, data, deadline)
 }
 
 // readCookie returns the session id of the first valid session cookie of

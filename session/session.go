@@ -34,6 +34,7 @@ type Session struct {
 	isNew      bool // not in the store yet
 	rec        record
 	deadline   time.Time // the deadline the store holds
+	stored     []byte    // the data the store holds under key, when known
 	dirty      bool
 	oldID      string          // RenewID: the id before it, and its key, to delete
 	oldKey     string          // when the new one is saved
@@ -117,12 +118,18 @@ func (s *Session) load() {
 	}
 	key := storeKey(id)
 	held, err := m.lock(r.Context(), key)
-	unlock := func() { m.unlock(held) }
+	unlock := func() { m.unlock(held, nil, time.Time{}) }
 	if err != nil {
 		s.fail(err)
 		return
 	}
-	data, deadline, found, err := m.store.Load(r.Context(), key)
+	data, deadline, found := held.l.take() // passed on by the request before
+	if !found {
+		data, deadline, found, err = m.store.Load(r.Context(), key)
+		if held.l.store == nil {
+			held.l.since = time.Now()
+		}
+	}
 	now := m.now()
 	var rec record
 	if err == nil && found && deadline.After(now) {
@@ -159,7 +166,7 @@ func (s *Session) load() {
 		s.expired(changedIP)
 		return
 	}
-	s.id, s.key, s.rec, s.deadline, s.lock, s.locked = id, key, rec, deadline, held, true
+	s.id, s.key, s.rec, s.deadline, s.stored, s.lock, s.locked = id, key, rec, deadline, data, held, true
 	s.loaded, s.isNew, s.dirty = true, false, false
 	if rec.IP != ip {
 		s.rec.IP = ip // the address follows the client, as in web.py
@@ -187,7 +194,7 @@ func (s *Session) expired(changedIP bool) {
 // Nothing is stored until it changes. s.mu must be held.
 func (s *Session) start() {
 	m := s.m
-	s.id, s.key, s.oldID, s.oldKey = "", "", "", ""
+	s.id, s.key, s.oldID, s.oldKey, s.stored = "", "", "", "", nil
 	s.loaded, s.isNew, s.dirty = true, true, false
 	s.rec = record{Created: m.now(), IP: m.cfg.ClientIP(s.reg.r)}
 	s.rec.Values, _ = deepCopy(m.cfg.Initializer) // checked by New
@@ -434,13 +441,20 @@ func (s *Session) Save() error {
 	return s.commit(http.StatusOK)
 }
 
-// release gives back the session's lock. The data is dropped: a later use
-// in the same request loads it again. s.mu must be held.
+// release gives back the session's lock, with the data the store now
+// holds when it is known, for a request of the session waiting for it. The
+// data is dropped here: a later use in the same request loads it again.
+// s.mu must be held.
 func (s *Session) release() {
 	if s.locked {
-		s.m.unlock(s.lock)
+		var stored []byte
+		if s.err == nil && s.key == s.lock.key {
+			stored = s.stored
+		}
+		s.m.unlock(s.lock, stored, s.deadline)
 		s.lock, s.locked = heldLock{}, false
 	}
+	s.stored = nil
 	if s.m.cookies != nil {
 		return // the data stays: the request's cookie is out of date now
 	}
@@ -610,7 +624,7 @@ func (s *Session) write(ctx context.Context, key string, now time.Time, mode Sav
 		s.fail(&StoreError{Op: "save", Err: err})
 		return s.err
 	}
-	s.deadline = next
+	s.deadline, s.stored = next, data
 	return nil
 }
 
@@ -618,6 +632,7 @@ func (s *Session) write(ctx context.Context, key string, now time.Time, mode Sav
 // it (a Kill or RenewID by another request, or the cleanup): its changes
 // are dropped rather than bringing it back. s.mu must be held.
 func (s *Session) gone() {
+	s.stored = nil
 	s.m.cfg.Logger.Info("session: the session was removed while in use; its changes are dropped", "session", s.m.cfg.Name)
 	s.dropCookie = true
 }
