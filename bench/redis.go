@@ -70,23 +70,33 @@ func dropPrefix(ctx context.Context, client *redis.Client, prefix string) error 
 }
 
 func init() {
-	register(Variant{
-		Name: "ours-redis", Group: "ours",
-		Desc: "Manager + redisstore (go-redis v9, pool of 32)",
-		Skip: redisSkip,
-		New: func(env Env) (http.Handler, func() error, error) {
-			st, closeStore, err := openRedis(env, benchRedisPrefix)
-			if err != nil {
-				return nil, nil, err
-			}
-			h, closeM, err := oursMux(st)
-			if err != nil {
-				closeStore()
-				return nil, nil, err
-			}
-			return h, func() error { return errors.Join(closeM(), closeStore()) }, nil
-		},
-	})
+	for _, locking := range []bool{false, true} {
+		name, desc := "", ""
+		if locking {
+			name, desc = "-lock", ", with Locking (the lease of several instances)"
+		}
+		register(Variant{
+			Name: "ours-redis" + name, Group: "ours",
+			Desc: "Manager + redisstore (go-redis v9, pool of 32)" + desc,
+			Skip: redisSkip,
+			New: func(env Env) (http.Handler, func() error, error) {
+				st, closeStore, err := openRedis(env, benchRedisPrefix)
+				if err != nil {
+					return nil, nil, err
+				}
+				var managed session.Store = st
+				if locking {
+					managed = st.Locking()
+				}
+				h, closeM, err := oursMux(managed)
+				if err != nil {
+					closeStore()
+					return nil, nil, err
+				}
+				return h, func() error { return errors.Join(closeM(), closeStore()) }, nil
+			},
+		})
+	}
 	registerGrowth(GrowthStore{
 		Name: "redisstore",
 		Skip: redisSkip,

@@ -85,6 +85,7 @@ var order = []string{
 	"gorilla-cookie", "gorilla-cookie-aes", "gorilla-fs",
 	"ours-mem", "ours-mem-web", "ours-cookie", "ours-cookie-aes", "ours-disk",
 	"ours-sqlite", "ours-pg", "ours-mysql", "ours-redis",
+	"ours-pg-lock", "ours-mysql-lock", "ours-redis-lock",
 }
 
 // Variants returns every registered variant, in table order.
@@ -267,43 +268,49 @@ func init() {
 			if err != nil {
 				return nil, nil, err
 			}
-			return oursDB(db)
+			return oursDB(db, false)
 		},
 	})
-	register(Variant{
-		Name: "ours-pg", Group: "ours",
-		Desc: "Manager + DBStore on PostgreSQL (pgx stdlib, pool of 32)",
-		Skip: func(env Env) string {
-			if env.PostgresDSN == "" {
-				return "TEST_POSTGRES_DSN is not set"
-			}
-			return ""
-		},
-		New: func(env Env) (http.Handler, func() error, error) {
-			db, err := OpenServerDB("pgx", env.PostgresDSN)
-			if err != nil {
-				return nil, nil, err
-			}
-			return oursDB(db)
-		},
-	})
-	register(Variant{
-		Name: "ours-mysql", Group: "ours",
-		Desc: "Manager + DBStore on MySQL/MariaDB (go-sql-driver, pool of 32)",
-		Skip: func(env Env) string {
-			if env.MySQLDSN == "" {
-				return "TEST_MYSQL_DSN is not set"
-			}
-			return ""
-		},
-		New: func(env Env) (http.Handler, func() error, error) {
-			db, err := OpenServerDB("mysql", env.MySQLDSN)
-			if err != nil {
-				return nil, nil, err
-			}
-			return oursDB(db)
-		},
-	})
+	for _, locking := range []bool{false, true} {
+		name, desc := "", ""
+		if locking {
+			name, desc = "-lock", ", with Locking (the lease of several instances)"
+		}
+		register(Variant{
+			Name: "ours-pg" + name, Group: "ours",
+			Desc: "Manager + DBStore on PostgreSQL (pgx stdlib, pool of 32)" + desc,
+			Skip: func(env Env) string {
+				if env.PostgresDSN == "" {
+					return "TEST_POSTGRES_DSN is not set"
+				}
+				return ""
+			},
+			New: func(env Env) (http.Handler, func() error, error) {
+				db, err := OpenServerDB("pgx", env.PostgresDSN)
+				if err != nil {
+					return nil, nil, err
+				}
+				return oursDB(db, locking)
+			},
+		})
+		register(Variant{
+			Name: "ours-mysql" + name, Group: "ours",
+			Desc: "Manager + DBStore on MySQL/MariaDB (go-sql-driver, pool of 32)" + desc,
+			Skip: func(env Env) string {
+				if env.MySQLDSN == "" {
+					return "TEST_MYSQL_DSN is not set"
+				}
+				return ""
+			},
+			New: func(env Env) (http.Handler, func() error, error) {
+				db, err := OpenServerDB("mysql", env.MySQLDSN)
+				if err != nil {
+					return nil, nil, err
+				}
+				return oursDB(db, locking)
+			},
+		})
+	}
 }
 
 // OpenServerDB opens a PostgreSQL or MySQL database with a pool that
@@ -326,8 +333,9 @@ func OpenServerDB(driver, dsn string) (*sql.DB, error) {
 // BenchTable is the table of the count app's sessions in a database.
 const BenchTable = "bench_sessions"
 
-// oursDB serves the count app from a DBStore in db, emptied first.
-func oursDB(db *sql.DB) (http.Handler, func() error, error) {
+// oursDB serves the count app from a DBStore in db, emptied first; with
+// locking, through its Locking lease as several instances would.
+func oursDB(db *sql.DB, locking bool) (http.Handler, func() error, error) {
 	st, err := dbstore.New(db, BenchTable, dbstore.WithCreateTable())
 	if err == nil {
 		_, err = db.Exec("DELETE FROM " + BenchTable)
@@ -336,7 +344,11 @@ func oursDB(db *sql.DB) (http.Handler, func() error, error) {
 		db.Close()
 		return nil, nil, err
 	}
-	h, closeM, err := oursMux(st)
+	var managed session.Store = st
+	if locking {
+		managed = st.Locking()
+	}
+	h, closeM, err := oursMux(managed)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
