@@ -26,9 +26,14 @@
 // data; Cleanup deletes expired rows in batches. So a request that
 // changes an existing session costs two statements (web.py's DBStore
 // runs five), one that only reads it costs one, and one that does not use
-// its session costs none. All values are parameters; the table name is
-// checked to be a plain identifier and every key with session.CheckKey
-// before any query is built.
+// its session costs none. On SQLite, whose single writer spends most of a
+// write on its commit, the writes of concurrent requests that queue up
+// while another commits are run together in one transaction (group
+// commit); each still gets its own result.
+//
+// All values are parameters; the table name is checked to be a plain
+// identifier and every key with session.CheckKey before any query is
+// built.
 //
 // # Time
 //
@@ -116,6 +121,8 @@ type Store struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+
+	writes *batcher // SQLite: group commit of Save, Touch and Delete
 }
 
 // Option configures New.
@@ -189,6 +196,9 @@ func New(db *sql.DB, table string, opts ...Option) (*Store, error) {
 		lease:   o.lease,
 		now:     time.Now,
 		stmts:   make(map[string]*sql.Stmt),
+	}
+	if o.dialect == SQLite {
+		s.writes = &batcher{db: db}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -267,6 +277,19 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, err
 	return res.RowsAffected()
 }
 
+// write runs a statement that changes a session, on SQLite in the next
+// batch of writes (see batcher), and returns how many rows it affected.
+func (s *Store) write(ctx context.Context, query string, args ...any) (int64, error) {
+	if s.writes == nil {
+		return s.exec(ctx, query, args...)
+	}
+	st, err := s.stmt(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	return s.writes.exec(ctx, st, args)
+}
+
 func (s *Store) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
 	st, err := s.stmt(ctx, query)
 	if err != nil {
@@ -307,13 +330,13 @@ func (s *Store) Save(ctx context.Context, key string, data []byte, deadline time
 	}
 	switch mode {
 	case session.Create:
-		if _, err := s.exec(ctx, s.q.create, key, data, s.t(deadline)); err != nil {
+		if _, err := s.write(ctx, s.q.create, key, data, s.t(deadline)); err != nil {
 			return fmt.Errorf("dbstore: save to %s: %w", s.table, err)
 		}
 		return nil
 	case session.Update:
 		now := s.now()
-		n, err := s.exec(ctx, s.q.update, data, s.t(deadline), key, s.t(now))
+		n, err := s.write(ctx, s.q.update, data, s.t(deadline), key, s.t(now))
 		if err != nil {
 			return fmt.Errorf("dbstore: save to %s: %w", s.table, err)
 		}
@@ -332,7 +355,7 @@ func (s *Store) Touch(ctx context.Context, key string, deadline time.Time) error
 		return err
 	}
 	now := s.now()
-	n, err := s.exec(ctx, s.q.touch, s.t(deadline), key, s.t(now))
+	n, err := s.write(ctx, s.q.touch, s.t(deadline), key, s.t(now))
 	if err != nil {
 		return fmt.Errorf("dbstore: touch in %s: %w", s.table, err)
 	}
@@ -389,7 +412,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := session.CheckKey(key); err != nil {
 		return err
 	}
-	if _, err := s.exec(ctx, s.q.delete, key); err != nil {
+	if _, err := s.write(ctx, s.q.delete, key); err != nil {
 		return fmt.Errorf("dbstore: delete from %s: %w", s.table, err)
 	}
 	return nil

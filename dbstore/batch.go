@@ -1,0 +1,131 @@
+package dbstore
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"sync/atomic"
+)
+
+// maxBatch bounds the writes one transaction carries, so that a writer
+// that leads a batch waits for at most this many statements.
+const maxBatch = 64
+
+// batcher commits the writes of concurrent requests together on SQLite.
+// SQLite has one writer, and most of an autocommit write's cost is its
+// commit (the WAL append), so writes that queue up while another commits
+// are run in one transaction and share one commit (group commit). The
+// first writer to find nobody committing leads: it runs its own write
+// with whatever queued meanwhile, then hands the lead to the next writer
+// waiting, so no writer waits for more than the batch before its own.
+// A batch that fails as a whole is run again one statement at a time, so
+// that each write gets its own result and one bad write sinks no other.
+type batcher struct {
+	db *sql.DB
+
+	mu      sync.Mutex
+	queue   []*pendingWrite
+	leading bool // a writer is running a batch
+
+	batches, writes atomic.Int64 // for tests
+}
+
+// pendingWrite is one write waiting for its batch.
+type pendingWrite struct {
+	ctx  context.Context
+	st   *sql.Stmt
+	args []any
+
+	wake     chan struct{} // its batch ran (finished), or it leads the next one
+	finished bool
+	n        int64
+	err      error
+}
+
+// exec runs st with args in the next batch and returns the rows affected.
+func (b *batcher) exec(ctx context.Context, st *sql.Stmt, args []any) (int64, error) {
+	w := &pendingWrite{ctx: ctx, st: st, args: args, wake: make(chan struct{}, 1)}
+	b.mu.Lock()
+	b.queue = append(b.queue, w)
+	lead := !b.leading
+	b.leading = true
+	b.mu.Unlock()
+	if !lead {
+		// A waiting writer ignores its ctx: its batch runs in at most the
+		// time of two batches, and a write whose ctx is done by then is
+		// skipped (see run).
+		<-w.wake
+		if w.finished {
+			return w.n, w.err
+		}
+	}
+	// w leads, and is the first in the queue.
+	b.mu.Lock()
+	n := min(len(b.queue), maxBatch)
+	batch := b.queue[:n:n]
+	b.queue = append([]*pendingWrite(nil), b.queue[n:]...)
+	b.mu.Unlock()
+
+	b.run(batch)
+
+	b.mu.Lock()
+	if len(b.queue) > 0 {
+		b.queue[0].wake <- struct{}{} // the next writer leads
+	} else {
+		b.leading = false
+	}
+	b.mu.Unlock()
+	return w.n, w.err
+}
+
+// run executes batch, sets every write's result and wakes all but the
+// first, the leader.
+func (b *batcher) run(batch []*pendingWrite) {
+	b.batches.Add(1)
+	b.writes.Add(int64(len(batch)))
+	if len(batch) == 1 || !b.runTx(batch) {
+		for _, w := range batch {
+			w.n, w.err = execWrite(w.ctx, w.st, w.args)
+		}
+	}
+	for i, w := range batch {
+		w.finished = true
+		if i > 0 {
+			w.wake <- struct{}{}
+		}
+	}
+}
+
+// runTx runs batch in one transaction and reports whether it committed.
+// The transaction outlives a cancelled writer: its statement is skipped.
+func (b *batcher) runTx(batch []*pendingWrite) bool {
+	ctx := context.WithoutCancel(batch[0].ctx)
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false
+	}
+	for _, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			w.n, w.err = 0, err
+			continue
+		}
+		w.n, w.err = execWrite(ctx, tx.StmtContext(ctx, w.st), w.args)
+		if w.err != nil {
+			_ = tx.Rollback()
+			return false
+		}
+	}
+	return tx.Commit() == nil
+}
+
+// execWrite runs one statement and returns the rows it affected.
+func execWrite(ctx context.Context, st *sql.Stmt, args []any) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
