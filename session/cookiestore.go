@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -279,20 +278,22 @@ func appendEnvelope(b []byte, env *cookieEnvelope) ([]byte, error) {
 func parseEnvelope(data []byte, env *cookieEnvelope) error {
 	p := parser{b: data}
 	err := p.object(func(key []byte) error {
-		raw, err := p.rawValue()
-		if err != nil {
-			return err
-		}
 		switch string(key) {
 		case "id":
-			return json.Unmarshal(raw, &env.ID)
-		case "exp":
-			env.Deadline, err = strconv.ParseInt(string(raw), 10, 64)
+			if p.peek() != '"' {
+				return errSyntax
+			}
+			var err error
+			env.ID, err = p.stringValue()
 			return err
 		case "s":
-			return parseRecord(raw, &env.Rec)
+			return p.record(&env.Rec) // read in place, not scanned first
 		}
-		return nil
+		raw, err := p.rawValue()
+		if err == nil && string(key) == "exp" {
+			env.Deadline, err = strconv.ParseInt(string(raw), 10, 64)
+		}
+		return err
 	})
 	if err != nil {
 		return err

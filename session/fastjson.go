@@ -196,7 +196,19 @@ func appendString(b []byte, s string) []byte {
 // wrote. Numbers in values become json.Number, as with UseNumber.
 func parseRecord(data []byte, rec *record) error {
 	p := parser{b: data}
-	if err := p.object(func(key []byte) error {
+	if err := p.record(rec); err != nil {
+		return err
+	}
+	p.ws()
+	if p.i != len(p.b) {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+// record reads a record object at the parser's position.
+func (p *parser) record(rec *record) error {
+	return p.object(func(key []byte) error {
 		// encoding/json matches field names without regard to case.
 		switch {
 		case bytes.EqualFold(key, []byte("created")):
@@ -257,14 +269,7 @@ func parseRecord(data []byte, rec *record) error {
 			_, err := p.rawValue()
 			return err
 		}
-	}); err != nil {
-		return err
-	}
-	p.ws()
-	if p.i != len(p.b) {
-		return errors.New("trailing data")
-	}
-	return nil
+	})
 }
 
 // parser reads JSON from b. It handles scalars itself and hands objects
