@@ -239,7 +239,7 @@ func (s *Session) commitCookie(status int) error {
 			return s.err
 		}
 		// Serialised once: its length is what the browser must keep.
-		line := m.cookie(s.reg.r, value, s.cookieMaxAge(), now).String()
+		line := m.cookieLine(s.reg.r, value, s.cookieMaxAge(), now)
 		if n := len(line); n > MaxCookieSize {
 			s.fail(&StoreError{Op: "save", Err: fmt.Errorf("%w: the session cookie %q would be %d bytes; browsers keep at most %d: keep less in the session, or use a server-side store",
 				ErrCookieTooLarge, m.cfg.CookieName, n, MaxCookieSize)})

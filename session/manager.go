@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ type Manager struct {
 	now     func() time.Time
 
 	rejectBadCookie, ignoreExpiry, ignoreChangeIP, httpOnly bool
+	line                                                    cookieLine
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -54,6 +56,7 @@ func New(store Store, cfg Config) (*Manager, error) {
 		stop:            make(chan struct{}),
 		done:            make(chan struct{}),
 	}
+	m.line = newCookieLine(m)
 	if !cfg.Disabled {
 		keys, err := resolveKeys(&cfg, store, cfg.Logger)
 		if err != nil {
@@ -190,6 +193,56 @@ func (m *Manager) cookie(r *http.Request, value string, maxAge time.Duration, no
 		ck.Expires = now.Add(maxAge).UTC()
 	}
 	return ck
+}
+
+// cookieLine is the session cookie's Set-Cookie line cut around the
+// parts that change from one response to the next, each serialised once
+// by net/http, so that a response only appends the value and the dates.
+type cookieLine struct {
+	head  string    // "name="
+	where string    // "; Path=/; Domain=example.com"
+	flags [2]string // "; HttpOnly; SameSite=Lax", without and with Secure
+}
+
+func newCookieLine(m *Manager) cookieLine {
+	name := m.cfg.CookieName
+	tail := func(ck *http.Cookie) string { return ck.String()[len(name)+1:] }
+	l := cookieLine{head: name + "=", where: tail(&http.Cookie{Name: name, Path: m.cfg.Path, Domain: m.cfg.Domain})}
+	for i, secure := range []bool{false, true} {
+		l.flags[i] = tail(&http.Cookie{Name: name, HttpOnly: m.httpOnly, Secure: secure, SameSite: m.cfg.SameSite})
+	}
+	return l
+}
+
+// cookieLine returns the Set-Cookie line of m.cookie(r, value, maxAge,
+// now), as its String method would write it.
+func (m *Manager) cookieLine(r *http.Request, value string, maxAge time.Duration, now time.Time) string {
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return m.cookie(r, value, maxAge, now).String() // net/http decides
+		}
+	}
+	l := &m.line
+	secure := 0
+	if m.cfg.Secure.or(r.TLS != nil) {
+		secure = 1
+	}
+	var b strings.Builder // one allocation: the line
+	b.Grow(len(l.head) + len(value) + len(l.where) + len(l.flags[secure]) + len("; Expires=Mon, 02 Jan 2006 15:04:05 GMT; Max-Age=2147483647"))
+	b.WriteString(l.head)
+	b.WriteString(value)
+	b.WriteString(l.where)
+	if maxAge > 0 {
+		var buf [len(http.TimeFormat)]byte
+		b.WriteString("; Expires=")
+		b.Write(now.Add(maxAge).UTC().AppendFormat(buf[:0], http.TimeFormat))
+		if secs := int64(maxAge / time.Second); secs > 0 {
+			b.WriteString("; Max-Age=")
+			b.Write(strconv.AppendInt(buf[:0], secs, 10))
+		}
+	}
+	b.WriteString(l.flags[secure])
+	return b.String()
 }
 
 // deleteCookie returns a cookie that makes the browser drop the session

@@ -522,7 +522,7 @@ func (s *Session) commit(status int) error {
 	now := m.now()
 	ctx := s.ctx()
 	setCookie := func() {
-		s.reg.setCookie(m.cookie(s.reg.r, m.signer.sign(m.cfg.CookieName, s.id), s.cookieMaxAge(), now))
+		s.reg.addSetCookie(m.cookieLine(s.reg.r, m.signer.sign(m.cfg.CookieName, s.id), s.cookieMaxAge(), now))
 		s.dropCookie = false
 	}
 	if s.oldKey != "" && headersOut {
