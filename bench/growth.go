@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"os"
@@ -21,6 +22,24 @@ type GrowthStore struct {
 }
 
 var growthStores []GrowthStore
+
+// RoundTripper is a store across the network that can time a no-op round
+// trip to its server (PING, SELECT 1). Growth times one between every two
+// operations, so that a store's latency can be read in round trips of the
+// same moment: on a loopback whose round trip itself swings several-fold
+// from one second to the next, raw latencies of different sizes cannot be
+// compared.
+type RoundTripper interface {
+	RoundTrip(ctx context.Context) error
+}
+
+// roundTripStore is a Store with its RoundTrip.
+type roundTripStore struct {
+	session.Store
+	rt func(ctx context.Context) error
+}
+
+func (s roundTripStore) RoundTrip(ctx context.Context) error { return s.rt(ctx) }
 
 // GrowthStores returns the stores cmd/growth measures, in table order.
 func GrowthStores() []GrowthStore { return growthStores }
@@ -70,7 +89,7 @@ func init() {
 					os.Remove(path + suffix)
 				}
 				return nil
-			})
+			}, false)
 		},
 	})
 	registerGrowth(GrowthStore{
@@ -86,7 +105,7 @@ func init() {
 			if err != nil {
 				return nil, nil, err
 			}
-			return growthDB(db, nil)
+			return growthDB(db, nil, true)
 		},
 	})
 	registerGrowth(GrowthStore{
@@ -102,21 +121,29 @@ func init() {
 			if err != nil {
 				return nil, nil, err
 			}
-			return growthDB(db, nil)
+			return growthDB(db, nil, true)
 		},
 	})
 }
 
 // growthDB returns an empty DBStore in GrowthTable of db; its close drops
-// the table and closes db, then runs after.
-func growthDB(db *sql.DB, after func() error) (session.Store, func() error, error) {
+// the table and closes db, then runs after. A database across the network
+// gets a RoundTrip of SELECT 1.
+func growthDB(db *sql.DB, after func() error, network bool) (session.Store, func() error, error) {
 	dropGrowthTables(db)
 	st, err := dbstore.New(db, GrowthTable, dbstore.WithCreateTable())
 	if err != nil {
 		db.Close()
 		return nil, nil, err
 	}
-	return st, func() error {
+	var store session.Store = st
+	if network {
+		store = roundTripStore{st, func(ctx context.Context) error {
+			var one int
+			return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+		}}
+	}
+	return store, func() error {
 		err := errors.Join(st.Close(), dropGrowthTables(db), db.Close())
 		if after != nil {
 			err = errors.Join(err, after())

@@ -101,7 +101,13 @@ func init() {
 		Name: "redisstore",
 		Skip: redisSkip,
 		Open: func(env Env) (session.Store, func() error, error) {
-			return openRedis(env, growthRedisPrefix)
+			st, closeStore, err := openRedis(env, growthRedisPrefix)
+			if err != nil {
+				return nil, nil, err
+			}
+			pinger := redis.NewClient(&redis.Options{Addr: env.RedisAddr})
+			rt := func(ctx context.Context) error { return pinger.Ping(ctx).Err() }
+			return roundTripStore{st, rt}, func() error { return errors.Join(closeStore(), pinger.Close()) }, nil
 		},
 	})
 }

@@ -136,15 +136,23 @@ func measure(w *os.File, g bench.GrowthStore, env bench.Env, sizes []int, sample
 		save := func() error {
 			return st.Save(ctx, keyOf(rng.IntN(size)), data, deadline, session.Update)
 		}
-		lt, err := timeOps(load, samples)
+		var rt func() error // a no-op round trip between every two operations
+		if r, ok := st.(bench.RoundTripper); ok {
+			rt = func() error { return r.RoundTrip(ctx) }
+		}
+		lt, lrt, err := timeOps(load, rt, samples)
 		if err != nil {
 			return fmt.Errorf("load at %d: %w", size, err)
 		}
-		stt, err := timeOps(save, samples)
+		stt, srt, err := timeOps(save, rt, samples)
 		if err != nil {
 			return fmt.Errorf("save at %d: %w", size, err)
 		}
-		fmt.Fprintf(w, "size\t%s\t%d\t%.3f\t%s\t%s\t%.1f\n", g.Name, size, fillTime.Seconds(), lt, stt, perSession)
+		fmt.Fprintf(w, "size\t%s\t%d\t%.3f\t%s\t%s\t%.1f", g.Name, size, fillTime.Seconds(), lt, stt, perSession)
+		if rt != nil {
+			fmt.Fprintf(w, "\t%.2f\t%.2f", lrt.p50, srt.p50)
+		}
+		fmt.Fprintln(w)
 	}
 	if _, ok := st.(session.SelfCleaning); ok {
 		// Redis expires its keys by itself: there is no cleanup to time.
@@ -196,23 +204,47 @@ type stats struct{ p50, p99, mean float64 }
 
 func (s stats) String() string { return fmt.Sprintf("%.2f\t%.2f\t%.2f", s.p50, s.p99, s.mean) }
 
-// timeOps runs op n times after a warm-up of n/10 and returns the spread.
-func timeOps(op func() error, n int) (stats, error) {
+// timeOps runs op n times after a warm-up of n/10 and returns the spread;
+// with rt, it runs rt after every op and returns rt's spread too.
+func timeOps(op, rt func() error, n int) (ops, rts stats, err error) {
 	for range n / 10 {
 		if err := op(); err != nil {
-			return stats{}, err
+			return stats{}, stats{}, err
 		}
 	}
 	d := make([]float64, n)
-	sum := 0.0
+	var r []float64
+	if rt != nil {
+		r = make([]float64, n)
+	}
 	for i := range d {
 		t0 := time.Now()
 		if err := op(); err != nil {
-			return stats{}, err
+			return stats{}, stats{}, err
 		}
 		d[i] = float64(time.Since(t0).Nanoseconds()) / 1e3
-		sum += d[i]
+		if rt != nil {
+			t0 = time.Now()
+			if err := rt(); err != nil {
+				return stats{}, stats{}, fmt.Errorf("round trip: %w", err)
+			}
+			r[i] = float64(time.Since(t0).Nanoseconds()) / 1e3
+		}
+	}
+	ops = spread(d)
+	if rt != nil {
+		rts = spread(r)
+	}
+	return ops, rts, nil
+}
+
+// spread sorts d and returns its p50, p99 and mean.
+func spread(d []float64) stats {
+	sum := 0.0
+	for _, x := range d {
+		sum += x
 	}
 	slices.Sort(d)
-	return stats{p50: d[n/2], p99: d[n*99/100], mean: sum / float64(n)}, nil
+	n := len(d)
+	return stats{p50: d[n/2], p99: d[n*99/100], mean: sum / float64(n)}
 }

@@ -260,6 +260,7 @@ type growthRow struct {
 	fill                  float64 // seconds
 	load, save            [3]float64
 	bytesPerSession       float64
+	loadRT, saveRT        float64 // p50 of a no-op round trip timed between the operations; 0 for local stores
 	cleanupS              float64
 	cleanupRemoved, total int
 }
@@ -269,11 +270,15 @@ func readGrowth(path string) (rows []growthRow, cleanups []growthRow, skips [][2
 	for _, l := range lines(path) {
 		f := strings.Split(l, "\t")
 		switch {
-		case f[0] == "size" && len(f) == 11:
+		case f[0] == "size" && (len(f) == 11 || len(f) == 13):
 			n, _ := strconv.Atoi(f[2])
-			rows = append(rows, growthRow{store: f[1], size: n, fill: num(f[3]),
+			g := growthRow{store: f[1], size: n, fill: num(f[3]),
 				load: [3]float64{num(f[4]), num(f[5]), num(f[6])}, save: [3]float64{num(f[7]), num(f[8]), num(f[9])},
-				bytesPerSession: num(f[10])})
+				bytesPerSession: num(f[10])}
+			if len(f) == 13 {
+				g.loadRT, g.saveRT = num(f[11]), num(f[12])
+			}
+			rows = append(rows, g)
 		case f[0] == "cleanup" && len(f) == 5:
 			n, _ := strconv.Atoi(f[2])
 			rm, _ := strconv.Atoi(f[4])
@@ -498,6 +503,38 @@ func (r *report) writeInproc() {
 	}
 }
 
+// writeRoundTrips writes the latencies of the stores across the network
+// in round trips timed between their operations.
+func (r *report) writeRoundTrips() {
+	var rows []growthRow
+	for _, g := range r.growth {
+		if g.loadRT > 0 && g.saveRT > 0 {
+			rows = append(rows, g)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	r.p("")
+	r.p("#### The stores across the network, in round trips")
+	r.p("")
+	r.p("A no-op round trip to the same server (Redis PING, SQL `SELECT 1`) is timed after every Load and every Save above; each latency's p50 divided by the round trip's p50 of the same phase says how many round trips the operation costs, which the loopback's swings between phases do not move. `× smallest` compares that with the smallest size.")
+	r.p("")
+	r.p("| store | sessions | round trip p50 (Loads) | Load in round trips | × smallest | round trip p50 (Saves) | Save in round trips | × smallest |")
+	r.p("|---|--:|--:|--:|--:|--:|--:|--:|")
+	first := map[string]growthRow{}
+	for _, g := range rows {
+		f, ok := first[g.store]
+		if !ok {
+			first[g.store] = g
+			f = g
+		}
+		r.p("| %s | %s | %s | %.2f | %s | %s | %.2f | %s |", g.store, thousands(int64(g.size)),
+			usStr(g.loadRT), g.load[0]/g.loadRT, ratio(g.load[0]/g.loadRT, f.load[0]/f.loadRT),
+			usStr(g.saveRT), g.save[0]/g.saveRT, ratio(g.save[0]/g.saveRT, f.save[0]/f.saveRT))
+	}
+}
+
 func (r *report) writeGrowth() {
 	r.p("")
 	r.p("### Growth: one Load and one Save(Update) of a random session, with N sessions already in the store (sizes %s)", r.meta["sizes"])
@@ -534,6 +571,7 @@ func (r *report) writeGrowth() {
 	for _, s := range r.growthSkips {
 		r.p("| %s | skipped: %s | | | | | | | | |", s[0], s[1])
 	}
+	r.writeRoundTrips()
 	r.p("")
 	r.p("#### Cleanup: one Store.Cleanup once every session in the store has expired")
 	r.p("")
@@ -653,6 +691,10 @@ func (r *report) writeTargets() {
 			what := fmt.Sprintf("%s, %s vs %s sessions", s, thousands(int64(l.size)), thousands(int64(f.size)))
 			atMost("Load latency at 1M ≤ 1.2× at 1k", what+", p50", l.load[0], f.load[0], 1.2)
 			atMost("Save latency at 1M ≤ 1.2× at 1k", what+", p50", l.save[0], f.save[0], 1.2)
+			if f.loadRT > 0 && l.loadRT > 0 && f.saveRT > 0 && l.saveRT > 0 {
+				atMost("Load latency at 1M ≤ 1.2× at 1k", what+", p50 in round trips", l.load[0]/l.loadRT, f.load[0]/f.loadRT, 1.2)
+				atMost("Save latency at 1M ≤ 1.2× at 1k", what+", p50 in round trips", l.save[0]/l.saveRT, f.save[0]/f.saveRT, 1.2)
+			}
 		}
 	}
 	r.p("")
