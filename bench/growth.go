@@ -41,6 +41,12 @@ type roundTripStore struct {
 
 func (s roundTripStore) RoundTrip(ctx context.Context) error { return s.rt(ctx) }
 
+// selfCleaningRoundTripStore keeps the mark of a store that expires its
+// entries by itself, which the wrapping would hide.
+type selfCleaningRoundTripStore struct{ roundTripStore }
+
+func (selfCleaningRoundTripStore) SelfCleaning() {}
+
 // GrowthStores returns the stores cmd/growth measures, in table order.
 func GrowthStores() []GrowthStore { return growthStores }
 

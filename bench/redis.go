@@ -107,7 +107,7 @@ func init() {
 			}
 			pinger := redis.NewClient(&redis.Options{Addr: env.RedisAddr})
 			rt := func(ctx context.Context) error { return pinger.Ping(ctx).Err() }
-			return roundTripStore{st, rt}, func() error { return errors.Join(closeStore(), pinger.Close()) }, nil
+			return selfCleaningRoundTripStore{roundTripStore{st, rt}}, func() error { return errors.Join(closeStore(), pinger.Close()) }, nil
 		},
 	})
 }
