@@ -3,6 +3,7 @@ package dbstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 	"sync/atomic"
 )
@@ -51,9 +52,11 @@ func (b *batcher) exec(ctx context.Context, st *sql.Stmt, args []any) (int64, er
 	b.leading = true
 	b.mu.Unlock()
 	if !lead {
-		// A waiting writer ignores its ctx: its batch runs in at most the
-		// time of two batches, and a write whose ctx is done by then is
-		// skipped (see run).
+		// A waiting writer ignores its ctx, because it may be handed the
+		// lead: it waits for the batches ahead of it (each of up to
+		// maxBatch statements, which can each wait SQLite's busy timeout
+		// while another process writes), and a write whose ctx is done by
+		// the time its batch runs is skipped (see runTx).
 		<-w.wake
 		if w.finished {
 			return w.n, w.err
@@ -66,16 +69,22 @@ func (b *batcher) exec(ctx context.Context, st *sql.Stmt, args []any) (int64, er
 	b.queue = append([]*pendingWrite(nil), b.queue[n:]...)
 	b.mu.Unlock()
 
+	defer b.handOff()
 	b.run(batch)
+	return w.n, w.err
+}
 
+// handOff gives the lead to the next writer waiting, or ends it. It runs
+// even if the driver panics in run, so that the store's writes do not
+// stop for good.
+func (b *batcher) handOff() {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if len(b.queue) > 0 {
 		b.queue[0].wake <- struct{}{} // the next writer leads
 	} else {
 		b.leading = false
 	}
-	b.mu.Unlock()
-	return w.n, w.err
 }
 
 // run executes batch, sets every write's result and wakes all but the
@@ -83,15 +92,24 @@ func (b *batcher) exec(ctx context.Context, st *sql.Stmt, args []any) (int64, er
 func (b *batcher) run(batch []*pendingWrite) {
 	b.batches.Add(1)
 	b.writes.Add(int64(len(batch)))
+	defer func() {
+		p := recover()
+		for i, w := range batch {
+			if p != nil {
+				w.n, w.err = 0, fmt.Errorf("dbstore: a write of its batch panicked: %v", p)
+			}
+			w.finished = true
+			if i > 0 {
+				w.wake <- struct{}{}
+			}
+		}
+		if p != nil {
+			panic(p)
+		}
+	}()
 	if len(batch) == 1 || !b.runTx(batch) {
 		for _, w := range batch {
 			w.n, w.err = execWrite(w.ctx, w.st, w.args)
-		}
-	}
-	for i, w := range batch {
-		w.finished = true
-		if i > 0 {
-			w.wake <- struct{}{}
 		}
 	}
 }
@@ -104,6 +122,9 @@ func (b *batcher) runTx(batch []*pendingWrite) bool {
 	if err != nil {
 		return false
 	}
+	// After Commit this does nothing; after a failed write, or a panic,
+	// it ends the transaction and frees its connection (SQLite's only one).
+	defer tx.Rollback()
 	for _, w := range batch {
 		if err := w.ctx.Err(); err != nil {
 			w.n, w.err = 0, err
@@ -111,7 +132,6 @@ func (b *batcher) runTx(batch []*pendingWrite) bool {
 		}
 		w.n, w.err = execWrite(ctx, tx.StmtContext(ctx, w.st), w.args)
 		if w.err != nil {
-			_ = tx.Rollback()
 			return false
 		}
 	}

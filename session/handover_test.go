@@ -167,3 +167,27 @@ func TestPassedSessionIsWhatTheStoreHolds(t *testing.T) {
 		})
 	}
 }
+
+// failingDelete is a lockingStore whose Delete fails.
+type failingDelete struct{ *lockingStore }
+
+func (failingDelete) Delete(context.Context, string) error { return errDown }
+
+// A session that fails while it holds its lock (a Kill whose Delete fails)
+// gives back its lock and the store's: the next request is served, not
+// kept waiting for a lock nobody will release.
+func TestFailedKillReleasesTheLocks(t *testing.T) {
+	store := failingDelete{&lockingStore{MemoryStore: NewMemoryStore(), t: t}}
+	h := newHarnessStore(t, store, Config{LockTimeout: 200 * time.Millisecond})
+	expect(t, h.do("GET", "/count"), 200, "1")
+	if w := h.do("GET", "/reset"); w.Code != 500 {
+		t.Fatalf("/reset with a failing Delete answered %d", w.Code)
+	}
+	if taken, released, held := store.counts(); held || taken != released {
+		t.Fatalf("after the failed Kill: %d taken, %d released, held %v", taken, released, held)
+	}
+	if n := h.m.locks.size(); n != 0 {
+		t.Fatalf("%d lock entries left", n)
+	}
+	expect(t, h.do("GET", "/count"), 200, "2")
+}

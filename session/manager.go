@@ -232,13 +232,18 @@ func (m *Manager) cookieLine(r *http.Request, value string, maxAge time.Duration
 	b.WriteString(l.head)
 	b.WriteString(value)
 	b.WriteString(l.where)
-	if maxAge > 0 {
+	if maxAge > 0 { // as m.cookie sets Expires and MaxAge, and String writes them
 		var buf [len(http.TimeFormat)]byte
-		b.WriteString("; Expires=")
-		b.Write(now.Add(maxAge).UTC().AppendFormat(buf[:0], http.TimeFormat))
-		if secs := int64(maxAge / time.Second); secs > 0 {
+		if expires := now.Add(maxAge).UTC(); expires.Year() >= 1601 {
+			b.WriteString("; Expires=")
+			b.Write(expires.AppendFormat(buf[:0], http.TimeFormat))
+		}
+		switch secs := int(maxAge / time.Second); {
+		case secs > 0:
 			b.WriteString("; Max-Age=")
-			b.Write(strconv.AppendInt(buf[:0], secs, 10))
+			b.Write(strconv.AppendInt(buf[:0], int64(secs), 10))
+		case secs < 0: // overflowed int
+			b.WriteString("; Max-Age=0")
 		}
 	}
 	b.WriteString(l.flags[secure])

@@ -498,6 +498,9 @@ func (s *Session) cookieMaxAge() time.Duration {
 func (s *Session) commit(status int) error {
 	m := s.m
 	if s.err != nil {
+		// A session can fail while it holds its lock (a Kill whose Delete
+		// failed): give the lock back, or the session is locked for good.
+		s.release()
 		if s.errReported {
 			return nil
 		}
