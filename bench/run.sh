@@ -185,6 +185,17 @@ fi
 	echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "commit=$(git -C .. rev-parse --short HEAD)$(git -C .. diff --quiet HEAD -- . ':!bench' ':!BENCHMARKS.md' 2>/dev/null || echo ' + uncommitted changes')"
 	echo "command=bench/run.sh$([ "$mode" = smoke ] && echo ' --smoke')"
+	# Which run each part's figures come from: this one, or, for a part
+	# skipped with --no-*, the run recorded before.
+	here="$(git -C .. rev-parse --short HEAD) on $(date -u '+%Y-%m-%d %H:%M UTC')"
+	for part in load inproc growth; do
+		eval "ran=\$do_$part"
+		if [ "$ran" = 1 ]; then
+			echo "part_$part=$here"
+		else
+			grep -m1 "^part_$part=" "results/$mode-meta.txt" 2>/dev/null || true
+		fi
+	done
 } >"$work/meta.txt"
 
 # Raw results go straight to bench/results/, so a run that stops half-way
