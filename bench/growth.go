@@ -98,38 +98,19 @@ func init() {
 			}, false)
 		},
 	})
-	registerGrowth(GrowthStore{
-		Name: "DBStore PostgreSQL",
-		Skip: func(env Env) string {
-			if env.PostgresDSN == "" {
-				return "TEST_POSTGRES_DSN is not set"
-			}
-			return ""
-		},
-		Open: func(env Env) (session.Store, func() error, error) {
-			db, err := OpenServerDB("pgx", env.PostgresDSN)
-			if err != nil {
-				return nil, nil, err
-			}
-			return growthDB(db, nil, true)
-		},
-	})
-	registerGrowth(GrowthStore{
-		Name: "DBStore MySQL",
-		Skip: func(env Env) string {
-			if env.MySQLDSN == "" {
-				return "TEST_MYSQL_DSN is not set"
-			}
-			return ""
-		},
-		Open: func(env Env) (session.Store, func() error, error) {
-			db, err := OpenServerDB("mysql", env.MySQLDSN)
-			if err != nil {
-				return nil, nil, err
-			}
-			return growthDB(db, nil, true)
-		},
-	})
+	for _, server := range serverDBs() {
+		registerGrowth(GrowthStore{
+			Name: "DBStore " + server.title,
+			Skip: server.skip,
+			Open: func(env Env) (session.Store, func() error, error) {
+				db, err := server.open(env)
+				if err != nil {
+					return nil, nil, err
+				}
+				return growthDB(db, nil, true)
+			},
+		})
+	}
 }
 
 // growthDB returns an empty DBStore in GrowthTable of db; its close drops

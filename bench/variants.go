@@ -271,47 +271,54 @@ func init() {
 			return oursDB(db, false)
 		},
 	})
-	for _, locking := range []bool{false, true} {
-		name, desc := "", ""
-		if locking {
-			name, desc = "-lock", ", with Locking (the lease of several instances)"
+	for _, server := range serverDBs() {
+		for _, locking := range []bool{false, true} {
+			name, desc := "", ""
+			if locking {
+				name, desc = "-lock", ", with Locking (the lease of several instances)"
+			}
+			register(Variant{
+				Name: "ours-" + server.short + name, Group: "ours",
+				Desc: "Manager + DBStore on " + server.desc + desc,
+				Skip: server.skip,
+				New: func(env Env) (http.Handler, func() error, error) {
+					db, err := server.open(env)
+					if err != nil {
+						return nil, nil, err
+					}
+					return oursDB(db, locking)
+				},
+			})
 		}
-		register(Variant{
-			Name: "ours-pg" + name, Group: "ours",
-			Desc: "Manager + DBStore on PostgreSQL (pgx stdlib, pool of 32)" + desc,
-			Skip: func(env Env) string {
-				if env.PostgresDSN == "" {
-					return "TEST_POSTGRES_DSN is not set"
-				}
-				return ""
-			},
-			New: func(env Env) (http.Handler, func() error, error) {
-				db, err := OpenServerDB("pgx", env.PostgresDSN)
-				if err != nil {
-					return nil, nil, err
-				}
-				return oursDB(db, locking)
-			},
-		})
-		register(Variant{
-			Name: "ours-mysql" + name, Group: "ours",
-			Desc: "Manager + DBStore on MySQL/MariaDB (go-sql-driver, pool of 32)" + desc,
-			Skip: func(env Env) string {
-				if env.MySQLDSN == "" {
-					return "TEST_MYSQL_DSN is not set"
-				}
-				return ""
-			},
-			New: func(env Env) (http.Handler, func() error, error) {
-				db, err := OpenServerDB("mysql", env.MySQLDSN)
-				if err != nil {
-					return nil, nil, err
-				}
-				return oursDB(db, locking)
-			},
-		})
 	}
 }
+
+// serverDB is a database server the bench reaches at the address of an
+// environment variable.
+type serverDB struct {
+	short, title, desc string // "pg", "PostgreSQL", what the variant's row says
+	driver, envVar     string
+	dsn                func(Env) string
+}
+
+func serverDBs() []serverDB {
+	return []serverDB{
+		{"pg", "PostgreSQL", "PostgreSQL (pgx stdlib, pool of 32)", "pgx", "TEST_POSTGRES_DSN",
+			func(env Env) string { return env.PostgresDSN }},
+		{"mysql", "MySQL", "MySQL/MariaDB (go-sql-driver, pool of 32)", "mysql", "TEST_MYSQL_DSN",
+			func(env Env) string { return env.MySQLDSN }},
+	}
+}
+
+// skip says why the server cannot be measured in env, or "".
+func (d serverDB) skip(env Env) string {
+	if d.dsn(env) == "" {
+		return d.envVar + " is not set"
+	}
+	return ""
+}
+
+func (d serverDB) open(env Env) (*sql.DB, error) { return OpenServerDB(d.driver, d.dsn(env)) }
 
 // OpenServerDB opens a PostgreSQL or MySQL database with a pool that
 // keeps its connections: database/sql's default of two idle connections

@@ -28,7 +28,7 @@ type batcher struct {
 	queue   []*pendingWrite
 	leading bool // a writer is running a batch
 
-	batches, writes atomic.Int64 // for tests
+	batches atomic.Int64 // batches run, for tests
 }
 
 // pendingWrite is one write waiting for its batch.
@@ -91,7 +91,6 @@ func (b *batcher) handOff() {
 // first, the leader.
 func (b *batcher) run(batch []*pendingWrite) {
 	b.batches.Add(1)
-	b.writes.Add(int64(len(batch)))
 	defer func() {
 		p := recover()
 		for i, w := range batch {

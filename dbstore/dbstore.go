@@ -73,9 +73,10 @@
 //   - The price is two statements per request that loads a session (take
 //     and give back the lease), plus the polls while another process holds
 //     it; requests of one session queued in one process pass the lease
-//     (and the saved data) along instead, for up to 50 ms. A holder frozen for longer than the lease (a stopped process)
-//     loses it; the store cannot fence its late writes, because
-//     session.Store.Save does not say which lock it holds.
+//     (and the saved data) along instead, for up to 50 ms. A holder
+//     frozen for longer than the lease (a stopped process) loses it; the
+//     store cannot fence its late writes, because session.Store.Save does
+//     not say which lock it holds.
 //
 // # Drivers
 //

@@ -14,8 +14,8 @@ import (
 // write instead of failing at once), synchronous=NORMAL (safe with WAL; a
 // power cut may lose the last commits, never corrupt the file),
 // immediate transactions and a 64 MiB page cache (SQLite's default is 2
-// MiB, which a table of a million sessions outgrows at once). Use it to open the database through a wrapped
-// driver, then call ConfigureSQLite.
+// MiB, which a table of a million sessions outgrows at once). Use it to
+// open the database through a wrapped driver, then call ConfigureSQLite.
 func SQLiteDSN(path string) string {
 	params := "_journal_mode=WAL&_busy_timeout=5000&_synchronous=NORMAL&_txlock=immediate&_cache_size=-65536"
 	if path == ":memory:" {

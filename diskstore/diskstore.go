@@ -220,6 +220,16 @@ func (s *Store) create(p string, data []byte, deadline time.Time) error {
 		return fmt.Errorf("diskstore: %w", err)
 	}
 	_, err = f.Write(data)
+	if err := s.finish(f, err, deadline); err != nil {
+		return err
+	}
+	return s.syncAfterRename()
+}
+
+// finish ends the writing of f, whose write gave err: it syncs f when
+// Fsync is set, closes it and sets its time to deadline. On any failure
+// the file is removed, so that no partial session stays.
+func (s *Store) finish(f *os.File, err error, deadline time.Time) error {
 	if err == nil && s.Fsync {
 		err = f.Sync()
 	}
@@ -227,13 +237,13 @@ func (s *Store) create(p string, data []byte, deadline time.Time) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chtimes(p, deadline, deadline)
+		err = os.Chtimes(f.Name(), deadline, deadline)
 	}
 	if err != nil {
-		os.Remove(p)
+		os.Remove(f.Name())
 		return fmt.Errorf("diskstore: %w", err)
 	}
-	return s.syncAfterRename()
+	return nil
 }
 
 // syncAfterRename makes the new name durable when Fsync is set.
@@ -276,18 +286,8 @@ func (s *Store) writeSpare(data []byte, deadline time.Time) (string, error) {
 		if err == nil {
 			err = f.Truncate(int64(len(data)))
 		}
-		if err == nil && s.Fsync {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Chtimes(name, deadline, deadline)
-		}
-		if err != nil {
-			os.Remove(name)
-			return "", fmt.Errorf("diskstore: %w", err)
+		if err := s.finish(f, err, deadline); err != nil {
+			return "", err
 		}
 		return name, nil
 	}

@@ -99,19 +99,19 @@ func (t *lockTable) lock(ctx context.Context, key string, timeout time.Duration)
 	}
 }
 
-// unlock gives back the lock of key taken by lock. While another request
-// of this process waits for the key and the window since l.since is open,
-// the store's lock and data (the session as the store holds it, or nil
-// when unknown) go to that request; otherwise the store's lock is
-// released and the data dropped.
+// unlock gives back the lock of key taken by lock. While the window since
+// l.since is open, the data (the session as the store holds it, or nil
+// when unknown) stays with l for the next request of this process that
+// takes it; release forgets it when nobody does. The store's lock stays
+// only for a request already waiting: otherwise it is released now, so
+// that other processes can take it at once.
 func (t *lockTable) unlock(key string, l *keyLock, data []byte, deadline time.Time) {
 	sh := t.shard(key)
-	pass := false
-	if l.store != nil || data != nil {
+	pass := (l.store != nil || data != nil) && time.Since(l.since) < t.handover
+	if pass && l.store != nil {
 		sh.mu.Lock()
-		waiting := l.refs > 1
+		pass = l.refs > 1
 		sh.mu.Unlock()
-		pass = waiting && time.Since(l.since) < t.handover
 	}
 	if pass {
 		l.data, l.deadline = data, deadline
@@ -139,9 +139,9 @@ func (l *keyLock) drop() {
 	l.data, l.deadline = nil, time.Time{}
 }
 
-// release drops one reference to l, and the entry with the last one. A
-// waiter that gives up after the store's lock was kept for it can be the
-// last: the store's lock is released then.
+// release drops one reference to l, and the entry with the last one,
+// with what was kept for a next request: the data, and the store's lock
+// when the waiter it was kept for gave up.
 func (t *lockTable) release(sh *lockShard, key string, l *keyLock) {
 	sh.mu.Lock()
 	l.refs--
