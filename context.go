@@ -252,11 +252,10 @@ func (c *Context) Session() *session.Session { return c.SessionNamed("") }
 // SessionNamed returns the session of the manager configured with the
 // given Name, for applications that keep several sessions per request.
 func (c *Context) SessionNamed(name string) *session.Session {
-	s := session.Named(c.Request.Context(), name)
-	if err := s.Err(); errors.Is(err, session.ErrNoMiddleware) && c.fatal == nil {
-		c.fatal = err
+	if c.fatal == nil && session.ManagerOf(c.Request, name) == nil {
+		c.fatal = session.ErrNoMiddleware // noticed without opening the session
 	}
-	return s
+	return session.Named(c.Request.Context(), name)
 }
 
 // parseForm parses the request body as a form, once.

@@ -70,21 +70,6 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
-func BenchmarkCodec(b *testing.B) {
-	rec := record{Values: map[string]any{"count": 41, "user": "ann"}}
-	b.ReportAllocs()
-	for b.Loop() {
-		data, err := encodeRecord(&rec)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var out record
-		if err := decodeRecord(data, &out); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 func benchCookieStore(b *testing.B, keys ...[]byte) {
 	cs, err := NewCookieStore(keys...)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/gowebpy/web/session/internal/record"
 )
 
 // Toggle is an on/off setting whose zero value means "the default", so
@@ -164,54 +166,41 @@ const (
 )
 
 // withDefaults returns c with every unset field at its default, or an
-// error naming the first field that cannot work.
+// error naming each field that cannot work.
 func (c Config) withDefaults() (Config, error) {
-	if c.CookieName == "" {
-		c.CookieName = DefaultCookieName
-	}
-	if c.Path == "" {
-		c.Path = "/"
-	}
-	if c.SameSite == 0 {
-		c.SameSite = http.SameSiteLaxMode
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.TouchInterval == 0 {
-		c.TouchInterval = DefaultTouchInterval
-	}
-	if c.TouchInterval > c.Timeout/2 {
-		c.TouchInterval = c.Timeout / 2
-	}
-	if c.ExpiredMessage == "" {
-		c.ExpiredMessage = DefaultExpiredMessage
-	}
-	if c.ExpiredStatus == 0 {
-		c.ExpiredStatus = DefaultExpiredStatus
-	}
+	setDefault(&c.CookieName, DefaultCookieName)
+	setDefault(&c.Path, "/")
+	setDefault(&c.SameSite, http.SameSiteLaxMode)
+	setDefault(&c.Timeout, DefaultTimeout)
+	setDefault(&c.TouchInterval, DefaultTouchInterval)
+	c.TouchInterval = min(c.TouchInterval, c.Timeout/2)
+	setDefault(&c.ExpiredMessage, DefaultExpiredMessage)
+	setDefault(&c.ExpiredStatus, DefaultExpiredStatus)
+	setDefault(&c.LockTimeout, DefaultLockTimeout)
+	setDefault(&c.CleanupInterval, DefaultCleanup)
 	if c.ClientIP == nil {
 		c.ClientIP = RemoteIP
-	}
-	if c.LockTimeout == 0 {
-		c.LockTimeout = DefaultLockTimeout
-	}
-	if c.CleanupInterval == 0 {
-		c.CleanupInterval = DefaultCleanup
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	return c, errors.Join(c.cookieProblems(), c.otherProblems())
+}
+
+// setDefault sets *field to def when it is the zero value.
+func setDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// cookieProblems reports the cookie settings browsers would refuse.
+func (c *Config) cookieProblems() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("session: "+format, args...)) }
 	if !validCookieName(c.CookieName) {
 		bad("CookieName %q is not a valid cookie name", c.CookieName)
-	}
-	if c.Timeout < 0 || c.Lifetime < 0 || c.CookieMaxAge < 0 || c.TouchInterval < 0 || c.LockTimeout < 0 {
-		bad("Timeout, Lifetime, CookieMaxAge, TouchInterval and LockTimeout cannot be negative")
-	}
-	if c.ExpiredStatus < 400 || c.ExpiredStatus > 599 {
-		bad("ExpiredStatus %d is not an error status (400-599)", c.ExpiredStatus)
 	}
 	if strings.ContainsAny(c.Path+c.Domain, ";\r\n") {
 		bad("Path and Domain cannot contain ';', CR or LF")
@@ -226,17 +215,31 @@ func (c Config) withDefaults() (Config, error) {
 	if c.SameSite == http.SameSiteNoneMode && c.Secure != Yes {
 		bad("SameSite None needs Secure: Yes, or browsers drop the cookie")
 	}
+	return errors.Join(errs...)
+}
+
+// otherProblems reports the durations, statuses, keys and values that
+// cannot work.
+func (c *Config) otherProblems() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("session: "+format, args...)) }
+	if c.Timeout < 0 || c.Lifetime < 0 || c.CookieMaxAge < 0 || c.TouchInterval < 0 || c.LockTimeout < 0 {
+		bad("Timeout, Lifetime, CookieMaxAge, TouchInterval and LockTimeout cannot be negative")
+	}
+	if c.ExpiredStatus < 400 || c.ExpiredStatus > 599 {
+		bad("ExpiredStatus %d is not an error status (400-599)", c.ExpiredStatus)
+	}
 	for i, k := range c.SecretKeys {
 		if len(k) < minKeyLen {
 			bad("SecretKeys[%d] is %d bytes; a key needs at least %d random bytes", i, len(k), minKeyLen)
 		}
 	}
 	if c.Initializer != nil {
-		if _, err := deepCopy(c.Initializer); err != nil {
+		if _, err := record.Copy(c.Initializer); err != nil {
 			bad("Initializer: %v", err)
 		}
 	}
-	return c, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 func validCookieName(name string) bool {

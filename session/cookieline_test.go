@@ -33,8 +33,8 @@ func TestCookieLineIsNetHTTPs(t *testing.T) {
 		for _, r := range []*http.Request{plain, overTLS} {
 			for _, maxAge := range []time.Duration{0, 500 * time.Millisecond, time.Hour, 400 * 24 * time.Hour} {
 				for _, value := range []string{"abc.DEF-123_x", "needs quoting", "a,b", ""} {
-					want := m.cookie(r, value, maxAge, now).String()
-					if got := m.cookieLine(r, value, maxAge, now); got != want {
+					want := m.cookie.cookie(r, value, maxAge, now).String()
+					if got := m.cookie.line(r, value, maxAge, now); got != want {
 						t.Errorf("%+v, TLS %v, max age %v, value %q:\n got %s\nwant %s", cfg, r.TLS != nil, maxAge, value, got, want)
 					}
 				}
@@ -54,12 +54,12 @@ func BenchmarkCookieLine(b *testing.B) {
 	now := time.Now()
 	b.Run("net/http", func(b *testing.B) {
 		for b.Loop() {
-			_ = m.cookie(r, value, time.Hour, now).String()
+			_ = m.cookie.cookie(r, value, time.Hour, now).String()
 		}
 	})
 	b.Run("ours", func(b *testing.B) {
 		for b.Loop() {
-			_ = m.cookieLine(r, value, time.Hour, now)
+			_ = m.cookie.line(r, value, time.Hour, now)
 		}
 	})
 }

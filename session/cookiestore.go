@@ -9,8 +9,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
+
+	"github.com/gowebpy/web/session/internal/record"
 )
 
 // CookieStore keeps the whole session in the cookie instead of on the
@@ -62,6 +63,9 @@ func (cs *CookieStore) Encrypted() bool { return len(cs.aeads) > 0 }
 
 var errCookieStoreIO = errors.New("session: a CookieStore keeps sessions in cookies; it has no server-side entries")
 
+// The Store methods exist so that a CookieStore is passed to New like any
+// other store; New sees what it is, and the Manager never calls them.
+
 // Load implements Store; a CookieStore holds nothing on the server.
 func (cs *CookieStore) Load(context.Context, string) ([]byte, time.Time, bool, error) {
 	return nil, time.Time{}, false, nil
@@ -83,12 +87,13 @@ func (cs *CookieStore) Cleanup(context.Context, time.Time) (int, error) { return
 // name, value and attributes together (RFC 6265, section 6.1).
 const MaxCookieSize = 4096
 
-// cookieEnvelope is what a CookieStore cookie carries.
-type cookieEnvelope struct {
-	ID       string `json:"id"`
-	Deadline int64  `json:"exp"` // Unix seconds; the cookie is refused after it
-	Rec      record `json:"s"`
-}
+// ErrCookieTooLarge is wrapped by the error of a session whose cookie
+// would not fit in MaxCookieSize bytes.
+var ErrCookieTooLarge = errors.New("session: cookie too large")
+
+// envelope is what a CookieStore cookie carries: the id, the deadline and
+// the data.
+type envelope = record.Envelope[Message]
 
 // Cookie value layout, after base64url decoding:
 //
@@ -99,8 +104,8 @@ const (
 )
 
 // encode returns the cookie value for env.
-func (cs *CookieStore) encode(sg *signer, name string, env *cookieEnvelope) (string, error) {
-	plain, err := appendEnvelope(make([]byte, 0, 256), env)
+func (cs *CookieStore) encode(sg *signer, name string, env *envelope) (string, error) {
+	plain, err := record.EncodeEnvelope(env)
 	if err != nil {
 		return "", err
 	}
@@ -125,7 +130,7 @@ func (cs *CookieStore) encode(sg *signer, name string, env *cookieEnvelope) (str
 // decode reads a cookie value. ok is false for anything that does not
 // verify, does not decrypt, or was encrypted under a store that now
 // requires it and finds it plain (a downgrade).
-func (cs *CookieStore) decode(sg *signer, name, value string) (env cookieEnvelope, ok bool) {
+func (cs *CookieStore) decode(sg *signer, name, value string) (env envelope, ok bool) {
 	raw, err := strictB64.DecodeString(value)
 	if err != nil || len(raw) < 1+sha256.Size {
 		return env, false
@@ -134,172 +139,90 @@ func (cs *CookieStore) decode(sg *signer, name, value string) (env cookieEnvelop
 	if !sg.verifyMAC(name, msg, sum) {
 		return env, false
 	}
-	var plain []byte
-	switch msg[0] {
-	case formatPlain:
-		if len(cs.aeads) > 0 {
-			return env, false
-		}
-		plain = msg[1:]
-	case formatEncrypted:
-		for _, aead := range cs.aeads {
-			ns := aead.NonceSize()
-			if len(msg) < 1+ns {
-				return env, false
-			}
-			if p, err := aead.Open(nil, msg[1:1+ns], msg[1+ns:], []byte(name)); err == nil {
-				plain = p
-				break
-			}
-		}
-		if plain == nil {
-			return env, false
-		}
-	default:
+	plain := cs.open(name, msg)
+	if plain == nil || record.DecodeEnvelope(plain, &env) != nil || !validID(env.ID) {
 		return env, false
-	}
-	if err := parseEnvelope(plain, &env); err != nil || !validID(env.ID) {
-		return env, false
-	}
-	if env.Rec.Values == nil {
-		env.Rec.Values = make(map[string]any)
 	}
 	return env, true
 }
 
-// loadCookie reads a session kept in the cookie. s.mu must be held.
-func (s *Session) loadCookie() {
-	m, r := s.m, s.reg.r
-	if s.cookieRead {
-		s.start() // the cookie was refused earlier in this request
+// open returns the JSON in a verified message, or nil.
+func (cs *CookieStore) open(name string, msg []byte) []byte {
+	switch msg[0] {
+	case formatPlain:
+		if len(cs.aeads) > 0 {
+			return nil
+		}
+		return msg[1:]
+	case formatEncrypted:
+		for _, aead := range cs.aeads {
+			ns := aead.NonceSize()
+			if len(msg) < 1+ns {
+				return nil
+			}
+			if p, err := aead.Open(nil, msg[1:1+ns], msg[1+ns:], []byte(name)); err == nil {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+// cookieBackend keeps sessions in their cookie: the Manager's backend for
+// a CookieStore.
+type cookieBackend struct {
+	m  *Manager
+	cs *CookieStore
+}
+
+// open reads the session from the request's cookie, once; when it is
+// opened again after Save, the data committed then are still in s, and
+// the request's cookie is out of date.
+func (b *cookieBackend) open(s *Session) {
+	if s.cookie != cookieUnread {
+		if s.id != "" && s.rec.Values != nil {
+			s.state = loaded
+		} else {
+			s.start()
+		}
 		return
 	}
-	s.cookieRead = true
-	var env cookieEnvelope
-	found, bad := false, false
-	for _, ck := range r.CookiesNamed(m.cfg.CookieName) {
-		if ck.Value == "" {
-			continue
-		}
-		if e, ok := m.cookies.decode(m.signer, m.cfg.CookieName, ck.Value); ok {
-			env, found = e, true
-			break
-		}
-		bad = true
-	}
-	switch {
-	case !found && bad && m.rejectBadCookie:
-		s.dropCookie = true
-		s.fail(ErrBadCookie)
+	m := b.m
+	var env envelope
+	ok := s.readCookie(func(value string) bool {
+		var valid bool
+		env, valid = b.cs.decode(m.signer, m.cfg.CookieName, value)
+		return valid
+	})
+	if !ok {
 		return
-	case !found:
-		s.dropCookie = bad
+	}
+	if s.cookie != cookieValid {
 		s.start()
 		return
 	}
-	s.fromCookie = true
-	now := m.now()
-	tooOld := m.cfg.Lifetime > 0 && now.Sub(env.Rec.Created) >= m.cfg.Lifetime
-	ip := m.cfg.ClientIP(r)
-	changedIP := !m.ignoreChangeIP && env.Rec.IP != "" && env.Rec.IP != ip
-	if env.Deadline <= now.Unix() || tooOld || changedIP {
-		s.expired(changedIP)
+	deadline := time.Unix(env.Deadline, 0)
+	if v := s.judge(&env.Rec, deadline); v != usable {
+		s.expired(v)
 		return
 	}
-	s.id, s.rec, s.deadline = env.ID, env.Rec, time.Unix(env.Deadline, 0)
-	s.loaded, s.isNew, s.dirty = true, false, false
-	if s.rec.IP != ip {
-		s.rec.IP = ip
-		s.dirty = true
-	}
+	s.admit(env.ID, &env.Rec, deadline)
 }
 
-// commitCookie sets the cookie of a CookieStore session that changed, or
-// whose deadline is due to move. s.mu must be held.
-func (s *Session) commitCookie(status int) error {
-	m := s.m
-	now := m.now()
-	force := m.cfg.SaveEveryRequest && s.used
-	next := s.nextDeadline(now)
-	touch := !s.isNew && now.Sub(s.deadline.Add(-s.idle())) >= m.cfg.TouchInterval && next.Unix() > s.deadline.Unix()
-	write := !s.discards(status) && (s.dirty || force || touch)
-	if write && s.reg.headerSent {
-		m.cfg.Logger.Error("session: a CookieStore session was changed after the response started; its cookie cannot be sent", "session", m.cfg.Name)
-		return nil
-	}
-	if write {
-		if s.id == "" {
-			if s.id = s.newID(); s.err != nil {
-				return s.err
-			}
-		}
-		value, err := m.cookies.encode(m.signer, m.cfg.CookieName, &cookieEnvelope{ID: s.id, Deadline: next.Unix(), Rec: s.rec})
-		if err != nil {
-			s.fail(&StoreError{Op: "encode", Err: err})
-			return s.err
-		}
-		// Serialised once: its length is what the browser must keep.
-		line := m.cookieLine(s.reg.r, value, s.cookieMaxAge(), now)
-		if n := len(line); n > MaxCookieSize {
-			s.fail(&StoreError{Op: "save", Err: fmt.Errorf("%w: the session cookie %q would be %d bytes; browsers keep at most %d: keep less in the session, or use a server-side store",
-				ErrCookieTooLarge, m.cfg.CookieName, n, MaxCookieSize)})
-			return s.err
-		}
-		s.reg.addSetCookie(line)
-		s.isNew, s.dirty, s.dropCookie, s.fromCookie, s.deadline = false, false, false, true, time.Unix(next.Unix(), 0)
-		return nil
-	}
-	if s.dropCookie && !s.reg.headerSent {
-		s.reg.setCookie(m.deleteCookie())
-		s.dropCookie = false
-	}
+// save moves the deadline; the data go out in the cookie.
+func (b *cookieBackend) save(s *Session, _ action, deadline time.Time) error {
+	s.deadline = time.Unix(deadline.Unix(), 0)
 	return nil
 }
 
-// ErrCookieTooLarge is wrapped by the error of a CookieStore session that
-// would not fit in a cookie.
-var ErrCookieTooLarge = errors.New("session: cookie too large")
-
-// appendEnvelope writes env as JSON, as json.Marshal would.
-func appendEnvelope(b []byte, env *cookieEnvelope) ([]byte, error) {
-	b = append(b, `{"id":`...)
-	b = appendString(b, env.ID)
-	b = append(b, `,"exp":`...)
-	b = strconv.AppendInt(b, env.Deadline, 10)
-	b = append(b, `,"s":`...)
-	b, err := appendRecord(b, &env.Rec)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '}'), nil
+func (b *cookieBackend) cookieValue(s *Session) (string, error) {
+	return b.cs.encode(b.m.signer, b.m.cfg.CookieName, &envelope{ID: s.id, Deadline: s.deadline.Unix(), Rec: s.rec})
 }
 
-// parseEnvelope reads what appendEnvelope wrote.
-func parseEnvelope(data []byte, env *cookieEnvelope) error {
-	p := parser{b: data}
-	err := p.object(func(key []byte) error {
-		switch string(key) {
-		case "id":
-			if p.peek() != '"' {
-				return errSyntax
-			}
-			var err error
-			env.ID, err = p.stringValue()
-			return err
-		case "s":
-			return p.record(&env.Rec) // read in place, not scanned first
-		}
-		raw, err := p.rawValue()
-		if err == nil && string(key) == "exp" {
-			env.Deadline, err = strconv.ParseInt(string(raw), 10, 64)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if p.ws(); p.i != len(p.b) {
-		return errSyntax
-	}
-	return nil
-}
+// kill has nothing to remove: the cookie is deleted in the browser.
+func (b *cookieBackend) kill(*Session) error { return nil }
+
+// release keeps the data: they are what the response's cookie holds.
+func (b *cookieBackend) release(*Session) {}
+
+func (b *cookieBackend) inCookie() bool { return true }

@@ -11,28 +11,42 @@ import (
 	"time"
 )
 
-// envVars lists the environment variables ConfigFromEnv reads and the
-// Config field each one sets, as the README's table does. The names JustPy
-// uses in justpy.env (SESSIONS, SESSION_COOKIE_NAME, COOKIE_MAX_AGE,
-// SECRET_KEY) keep their meaning.
-var envVars = [...][2]string{
-	{"SESSIONS", "Disabled (false turns sessions off)"},
-	{"SESSION_COOKIE_NAME", "CookieName"},
-	{"SESSION_COOKIE_DOMAIN", "Domain"},
-	{"SESSION_COOKIE_PATH", "Path"},
-	{"SESSION_COOKIE_SECURE", "Secure"},
-	{"SESSION_COOKIE_HTTPONLY", "HTTPOnly"},
-	{"SESSION_COOKIE_SAMESITE", "SameSite (lax, strict, none)"},
-	{"COOKIE_MAX_AGE", "CookieMaxAge"},
-	{"SESSION_TIMEOUT", "Timeout"},
-	{"SESSION_LIFETIME", "Lifetime"},
-	{"SESSION_IGNORE_EXPIRY", "IgnoreExpiry"},
-	{"SESSION_EXPIRED_MESSAGE", "ExpiredMessage"},
-	{"SESSION_IGNORE_CHANGE_IP", "IgnoreChangeIP"},
-	{"SESSION_SAVE_EVERY_REQUEST", "SaveEveryRequest"},
-	{"SESSION_KEY_FILE", "KeyFile"},
-	{"SECRET_KEY", "SecretKeys[0]"},
-	{"SECRET_KEY_FALLBACKS", "SecretKeys[1:] (comma-separated)"},
+// envVar is an environment variable ConfigFromEnv reads: its name, the
+// Config field it sets (as the README's table says), and how it sets that
+// field when Go left it unset. The names JustPy uses in justpy.env
+// (SESSIONS, SESSION_COOKIE_NAME, COOKIE_MAX_AGE, SECRET_KEY) keep their
+// meaning.
+type envVar struct {
+	name, field string
+	set         func(c *Config, value string, vars map[string]string) error
+}
+
+var envVars = [...]envVar{
+	{"SESSIONS", "Disabled (false turns sessions off)", func(c *Config, v string, _ map[string]string) error {
+		on, err := parseBool(v)
+		c.Disabled = c.Disabled || (err == nil && !on)
+		return err
+	}},
+	{"SESSION_COOKIE_NAME", "CookieName", envString(func(c *Config) *string { return &c.CookieName })},
+	{"SESSION_COOKIE_DOMAIN", "Domain", envString(func(c *Config) *string { return &c.Domain })},
+	{"SESSION_COOKIE_PATH", "Path", envString(func(c *Config) *string { return &c.Path })},
+	{"SESSION_COOKIE_SECURE", "Secure", envToggle(func(c *Config) *Toggle { return &c.Secure })},
+	{"SESSION_COOKIE_HTTPONLY", "HTTPOnly", envToggle(func(c *Config) *Toggle { return &c.HTTPOnly })},
+	{"SESSION_COOKIE_SAMESITE", "SameSite (lax, strict, none)", envSameSite},
+	{"COOKIE_MAX_AGE", "CookieMaxAge", envDuration(func(c *Config) *time.Duration { return &c.CookieMaxAge })},
+	{"SESSION_TIMEOUT", "Timeout", envDuration(func(c *Config) *time.Duration { return &c.Timeout })},
+	{"SESSION_LIFETIME", "Lifetime", envDuration(func(c *Config) *time.Duration { return &c.Lifetime })},
+	{"SESSION_IGNORE_EXPIRY", "IgnoreExpiry", envToggle(func(c *Config) *Toggle { return &c.IgnoreExpiry })},
+	{"SESSION_EXPIRED_MESSAGE", "ExpiredMessage", envString(func(c *Config) *string { return &c.ExpiredMessage })},
+	{"SESSION_IGNORE_CHANGE_IP", "IgnoreChangeIP", envToggle(func(c *Config) *Toggle { return &c.IgnoreChangeIP })},
+	{"SESSION_SAVE_EVERY_REQUEST", "SaveEveryRequest", func(c *Config, v string, _ map[string]string) error {
+		b, err := parseBool(v)
+		c.SaveEveryRequest = c.SaveEveryRequest || b
+		return err
+	}},
+	{"SESSION_KEY_FILE", "KeyFile", envString(func(c *Config) *string { return &c.KeyFile })},
+	{"SECRET_KEY", "SecretKeys[0]", envSecretKeys},
+	{"SECRET_KEY_FALLBACKS", "SecretKeys[1:] (comma-separated)", nil}, // read with SECRET_KEY
 }
 
 // ConfigFromEnv fills the fields of base that are still unset from the
@@ -44,106 +58,19 @@ var envVars = [...][2]string{
 // and # comments; a file that does not exist is skipped. Every bad value is
 // reported, naming the variable and where it came from.
 func ConfigFromEnv(base Config, envFiles ...string) (Config, error) {
-	vars := map[string]string{}
-	where := map[string]string{}
-	for i := len(envFiles) - 1; i >= 0; i-- {
-		fileVars, err := readEnvFile(envFiles[i])
-		if err != nil {
-			return base, err
-		}
-		for k, v := range fileVars {
-			vars[k], where[k] = v, envFiles[i]
-		}
-	}
-	for _, ev := range envVars {
-		if v, ok := os.LookupEnv(ev[0]); ok {
-			vars[ev[0]], where[ev[0]] = v, "the environment"
-		}
+	vars, where, err := gatherEnv(envFiles)
+	if err != nil {
+		return base, err
 	}
 	c := base
 	var errs []error
-	bad := func(name, why string) {
-		errs = append(errs, fmt.Errorf("session: %s=%q (from %s): %s", name, vars[name], where[name], why))
-	}
-	str := func(name string, field *string) {
-		if v, ok := vars[name]; ok && *field == "" {
-			*field = v
+	for _, ev := range envVars {
+		v, ok := vars[ev.name]
+		if !ok || ev.set == nil {
+			continue
 		}
-	}
-	toggle := func(name string, field *Toggle) {
-		v, ok := vars[name]
-		if !ok || *field != Default {
-			return
-		}
-		b, err := parseBool(v)
-		if err != nil {
-			bad(name, err.Error())
-			return
-		}
-		*field = No
-		if b {
-			*field = Yes
-		}
-	}
-	duration := func(name string, field *time.Duration) {
-		v, ok := vars[name]
-		if !ok || *field != 0 {
-			return
-		}
-		d, err := parseDuration(v)
-		if err != nil {
-			bad(name, err.Error())
-			return
-		}
-		*field = d
-	}
-	if v, ok := vars["SESSIONS"]; ok && !c.Disabled {
-		on, err := parseBool(v)
-		if err != nil {
-			bad("SESSIONS", err.Error())
-		}
-		c.Disabled = err == nil && !on
-	}
-	str("SESSION_COOKIE_NAME", &c.CookieName)
-	str("SESSION_COOKIE_DOMAIN", &c.Domain)
-	str("SESSION_COOKIE_PATH", &c.Path)
-	toggle("SESSION_COOKIE_SECURE", &c.Secure)
-	toggle("SESSION_COOKIE_HTTPONLY", &c.HTTPOnly)
-	if v, ok := vars["SESSION_COOKIE_SAMESITE"]; ok && c.SameSite == 0 {
-		switch strings.ToLower(v) {
-		case "lax":
-			c.SameSite = http.SameSiteLaxMode
-		case "strict":
-			c.SameSite = http.SameSiteStrictMode
-		case "none":
-			c.SameSite = http.SameSiteNoneMode
-		default:
-			bad("SESSION_COOKIE_SAMESITE", "want lax, strict or none")
-		}
-	}
-	duration("COOKIE_MAX_AGE", &c.CookieMaxAge)
-	duration("SESSION_TIMEOUT", &c.Timeout)
-	duration("SESSION_LIFETIME", &c.Lifetime)
-	toggle("SESSION_IGNORE_EXPIRY", &c.IgnoreExpiry)
-	str("SESSION_EXPIRED_MESSAGE", &c.ExpiredMessage)
-	toggle("SESSION_IGNORE_CHANGE_IP", &c.IgnoreChangeIP)
-	if v, ok := vars["SESSION_SAVE_EVERY_REQUEST"]; ok && !c.SaveEveryRequest {
-		b, err := parseBool(v)
-		if err != nil {
-			bad("SESSION_SAVE_EVERY_REQUEST", err.Error())
-		}
-		c.SaveEveryRequest = b
-	}
-	str("SESSION_KEY_FILE", &c.KeyFile)
-	if v, ok := vars["SECRET_KEY"]; ok && v != "" && len(c.SecretKeys) == 0 {
-		if len(v) < minKeyLen {
-			bad("SECRET_KEY", fmt.Sprintf("%d bytes; a key needs at least %d random bytes", len(v), minKeyLen))
-		}
-		c.SecretKeys = []string{v}
-		for _, f := range strings.Split(vars["SECRET_KEY_FALLBACKS"], ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				c.SecretKeys = append(c.SecretKeys, f)
-			}
+		if err := ev.set(&c, v, vars); err != nil {
+			errs = append(errs, fmt.Errorf("session: %s=%q (from %s): %v", ev.name, v, where[ev.name], err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -153,6 +80,91 @@ func ConfigFromEnv(base Config, envFiles ...string) (Config, error) {
 		return base, err
 	}
 	return c, nil
+}
+
+// gatherEnv returns the variables of envVars set in the environment or
+// the files, the environment first and then the files in order, with
+// where each came from.
+func gatherEnv(envFiles []string) (vars, where map[string]string, err error) {
+	vars, where = map[string]string{}, map[string]string{}
+	for i := len(envFiles) - 1; i >= 0; i-- {
+		fileVars, err := readEnvFile(envFiles[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, v := range fileVars {
+			vars[k], where[k] = v, envFiles[i]
+		}
+	}
+	for _, ev := range envVars {
+		if v, ok := os.LookupEnv(ev.name); ok {
+			vars[ev.name], where[ev.name] = v, "the environment"
+		}
+	}
+	return vars, where, nil
+}
+
+// envString sets a string field.
+func envString(field func(*Config) *string) func(*Config, string, map[string]string) error {
+	return func(c *Config, v string, _ map[string]string) error {
+		setDefault(field(c), v)
+		return nil
+	}
+}
+
+// envToggle sets a Toggle field from a switch.
+func envToggle(field func(*Config) *Toggle) func(*Config, string, map[string]string) error {
+	return func(c *Config, v string, _ map[string]string) error {
+		b, err := parseBool(v)
+		if err != nil {
+			return err
+		}
+		t := No
+		if b {
+			t = Yes
+		}
+		setDefault(field(c), t)
+		return nil
+	}
+}
+
+// envDuration sets a duration field.
+func envDuration(field func(*Config) *time.Duration) func(*Config, string, map[string]string) error {
+	return func(c *Config, v string, _ map[string]string) error {
+		d, err := parseDuration(v)
+		if err != nil {
+			return err
+		}
+		setDefault(field(c), d)
+		return nil
+	}
+}
+
+func envSameSite(c *Config, v string, _ map[string]string) error {
+	modes := map[string]http.SameSite{"lax": http.SameSiteLaxMode, "strict": http.SameSiteStrictMode, "none": http.SameSiteNoneMode}
+	mode, ok := modes[strings.ToLower(v)]
+	if !ok {
+		return errors.New("want lax, strict or none")
+	}
+	setDefault(&c.SameSite, mode)
+	return nil
+}
+
+// envSecretKeys sets SecretKeys from SECRET_KEY and SECRET_KEY_FALLBACKS.
+func envSecretKeys(c *Config, v string, vars map[string]string) error {
+	if v == "" || len(c.SecretKeys) > 0 {
+		return nil
+	}
+	c.SecretKeys = []string{v}
+	for _, f := range strings.Split(vars["SECRET_KEY_FALLBACKS"], ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			c.SecretKeys = append(c.SecretKeys, f)
+		}
+	}
+	if len(v) < minKeyLen {
+		return fmt.Errorf("%d bytes; a key needs at least %d random bytes", len(v), minKeyLen)
+	}
+	return nil
 }
 
 func parseBool(v string) (bool, error) {
@@ -195,10 +207,6 @@ func readEnvFile(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("session: env file: %w", err)
 	}
 	defer f.Close()
-	known := map[string]bool{}
-	for _, ev := range envVars {
-		known[ev[0]] = true
-	}
 	vars := map[string]string{}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
@@ -211,19 +219,33 @@ func readEnvFile(path string) (map[string]string, error) {
 		if !ok || name == "" {
 			return nil, fmt.Errorf("session: %s:%d: want NAME = value", path, n)
 		}
-		if !known[name] {
-			continue
+		if knownEnvVar(name) {
+			vars[name] = unquote(strings.TrimSpace(value))
 		}
-		value = strings.TrimSpace(value)
-		if len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0] {
-			value = value[1 : len(value)-1]
-		} else if i := strings.Index(value, " #"); i >= 0 {
-			value = strings.TrimSpace(value[:i])
-		}
-		vars[name] = value
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("session: %s: %w", path, err)
 	}
 	return vars, nil
+}
+
+func knownEnvVar(name string) bool {
+	for _, ev := range envVars {
+		if ev.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// unquote returns an env file's value without its quotes, or without its
+// trailing # comment when it has none.
+func unquote(value string) string {
+	if len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0] {
+		return value[1 : len(value)-1]
+	}
+	if i := strings.Index(value, " #"); i >= 0 {
+		return strings.TrimSpace(value[:i])
+	}
+	return value
 }

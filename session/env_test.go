@@ -11,8 +11,8 @@ import (
 
 func TestConfigFromEnv(t *testing.T) {
 	for _, ev := range envVars {
-		t.Setenv(ev[0], "")
-		os.Unsetenv(ev[0])
+		t.Setenv(ev.name, "")
+		os.Unsetenv(ev.name)
 	}
 	file := filepath.Join(t.TempDir(), "justpy.env")
 	os.WriteFile(file, []byte(`# JustPy's justpy.env, Python syntax

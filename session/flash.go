@@ -22,7 +22,7 @@ func (s *Session) Flash(m Message) error {
 		return s.err
 	}
 	s.rec.Flashes = append(s.rec.Flashes, m)
-	s.dirty = true
+	s.change()
 	return nil
 }
 
@@ -43,7 +43,7 @@ func (s *Session) popFlashes() []Message {
 		return nil
 	}
 	s.rec.Flashes = nil
-	s.dirty = true
+	s.change()
 	s.flashed = append(s.flashed, f...)
 	return f
 }

@@ -54,7 +54,7 @@ func (s *lockingStore) counts() (taken, released int, held bool) {
 func queueOnOneSession(t *testing.T, window time.Duration, n int) (taken, loads int) {
 	store := &lockingStore{MemoryStore: NewMemoryStore(), t: t}
 	h := newHarnessStore(t, store, Config{})
-	h.m.locks.handover = window
+	h.m.locks().window = window
 	expect(t, h.do("GET", "/count"), 200, "1") // a new session: nothing to lock
 	expect(t, h.do("GET", "/count"), 200, "2")
 	if taken, released, held := store.counts(); taken != 1 || released != 1 || held {
@@ -88,7 +88,7 @@ func queueOnOneSession(t *testing.T, window time.Duration, n int) (taken, loads 
 	if held || taken != released {
 		t.Fatalf("after the queue: %d taken, %d released, held %v", taken, released, held)
 	}
-	if n := h.m.locks.size(); n != 0 {
+	if n := h.m.locks().size(); n != 0 {
 		t.Errorf("%d lock entries left", n)
 	}
 	return taken - 2, loads // taken: without the second request and /read
@@ -126,7 +126,7 @@ func TestPassedSessionIsWhatTheStoreHolds(t *testing.T) {
 	} {
 		t.Run(tc.target, func(t *testing.T) {
 			h := newHarness(t, Config{IgnoreExpiry: Yes})
-			h.m.locks.handover = time.Hour
+			h.m.locks().window = time.Hour
 			expect(t, h.do("GET", "/count"), 200, "1")
 			jar := h.jar["sid"]
 			// The first request takes the session, waits until the second
@@ -186,7 +186,7 @@ func TestFailedKillReleasesTheLocks(t *testing.T) {
 	if taken, released, held := store.counts(); held || taken != released {
 		t.Fatalf("after the failed Kill: %d taken, %d released, held %v", taken, released, held)
 	}
-	if n := h.m.locks.size(); n != 0 {
+	if n := h.m.locks().size(); n != 0 {
 		t.Fatalf("%d lock entries left", n)
 	}
 	expect(t, h.do("GET", "/count"), 200, "2")

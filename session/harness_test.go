@@ -153,6 +153,9 @@ func newHarnessStore(t *testing.T, inner Store, cfg Config) *harness {
 		log: buf, logMu: mu, remote: "192.0.2.1:1234"}
 }
 
+// locks returns the lock table of a Manager over a server-side store.
+func (m *Manager) locks() *lockTable { return m.backend.(*storeBackend).locks }
+
 func (h *harness) logged() string {
 	h.logMu.Lock()
 	defer h.logMu.Unlock()

@@ -2,41 +2,40 @@ package session
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"sync"
 	"time"
 )
 
-// lockTable holds one lock per session key that some request is using.
+// lockTable serialises the requests of one session inside a process, and
+// across processes with the store's help when the store is a Locker.
+//
+// The life of a lock:
+//
+//   - take: a request waits for the session's lock, at most LockTimeout,
+//     then takes the store's lock too, unless the request before it passed
+//     that one on. Requests that never use their session never take it.
+//   - received: the data the previous holder passed on, if any; otherwise
+//     the request reads the store and calls readStore, which starts the
+//     hand-over window when no store lock did.
+//   - giveBack: once the session is saved, the holder gives the lock back.
+//     While other requests of the session wait in this process and the
+//     window is open, it passes them the store's lock and the data just
+//     saved (pass on); otherwise it releases the store's lock at once, so
+//     that other processes can take it.
+//
 // Entries are reference counted and removed when no request holds or
-// waits for them, so the table stays as small as the number of sessions
-// in use right now. It is sharded to keep unrelated sessions from
-// contending on one mutex.
+// waits for them, so the table stays as small as the number of sessions in
+// use right now; it is sharded to keep unrelated sessions from contending
+// on one mutex. Only this file touches a keyLock's fields.
 type lockTable struct {
-	seed   maphash.Seed
-	shards [64]lockShard
-	free   sync.Pool // unused *keyLock, to spare an allocation per request
-	// handover is handoverWindow; tests change it.
-	handover time.Duration
-}
-
-type lockShard struct {
-	mu sync.Mutex
-	m  map[string]*keyLock
-}
-
-type keyLock struct {
-	held chan struct{} // holds one token while the lock is taken
-	refs int           // requests holding or waiting, guarded by the shard
-
-	// What a request passes on to the next one waiting for the key, so
-	// that a queue of requests of one session takes no more round trips
-	// than it must (see unlock). Only the holder of held touches these,
-	// or release once the last reference is gone.
-	store    func()    // releases the store's own lock (Locker), when this process holds it
-	data     []byte    // the session as the store holds it, when known
-	deadline time.Time // and its deadline
-	since    time.Time // when the store's lock was taken, or else the data read from the store
+	seed    maphash.Seed
+	shards  [64]lockShard
+	free    sync.Pool     // unused *keyLock, to spare an allocation per request
+	store   Locker        // the store's own lock, or nil
+	timeout time.Duration // Config.LockTimeout, for both locks together
+	window  time.Duration // handoverWindow; tests change it
 }
 
 // handoverWindow is how long a process may pass a session from one of its
@@ -52,8 +51,28 @@ type keyLock struct {
 // redisstore), so a lock passed on is valid even if its renewals failed.
 const handoverWindow = 50 * time.Millisecond
 
-func newLockTable() *lockTable {
-	t := &lockTable{seed: maphash.MakeSeed(), handover: handoverWindow}
+type lockShard struct {
+	mu sync.Mutex
+	m  map[string]*keyLock
+}
+
+// keyLock is the lock of one session key.
+type keyLock struct {
+	key  string
+	held chan struct{} // holds one token while the lock is taken
+	refs int           // requests holding or waiting, guarded by the shard
+
+	// What a holder passes on to the next one. Only the holder of held
+	// touches these, or drop once the last reference is gone.
+	lease    func()    // releases the store's lock, when this process holds it
+	data     []byte    // the session as the store holds it, when known
+	deadline time.Time // and its deadline
+	since    time.Time // when the window opened
+}
+
+func newLockTable(store Store, timeout time.Duration) *lockTable {
+	t := &lockTable{seed: maphash.MakeSeed(), timeout: timeout, window: handoverWindow}
+	t.store, _ = store.(Locker)
 	for i := range t.shards {
 		t.shards[i].m = make(map[string]*keyLock)
 	}
@@ -64,9 +83,34 @@ func (t *lockTable) shard(key string) *lockShard {
 	return &t.shards[maphash.String(t.seed, key)%uint64(len(t.shards))]
 }
 
-// lock takes the lock of key, waiting at most timeout and no longer than
-// ctx allows. Give it back with unlock.
-func (t *lockTable) lock(ctx context.Context, key string, timeout time.Duration) (*keyLock, error) {
+// take takes the lock of key: the in-process one, then the store's own
+// when the store offers one and this process does not hold it already,
+// waiting LockTimeout in all and no longer than ctx allows.
+func (t *lockTable) take(ctx context.Context, key string) (*keyLock, error) {
+	var start time.Time
+	if t.store != nil {
+		start = time.Now() // both locks share one LockTimeout
+	}
+	l, err := t.wait(ctx, key)
+	if err != nil || t.store == nil || l.lease != nil {
+		return l, err
+	}
+	lctx, cancel := context.WithTimeout(ctx, t.timeout-time.Since(start))
+	defer cancel()
+	lease, err := t.store.Lock(lctx, key)
+	if err != nil {
+		t.giveBack(l, nil, time.Time{})
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, ErrLockTimeout
+		}
+		return nil, &StoreError{Op: "lock", Err: err}
+	}
+	l.lease, l.since = lease, time.Now()
+	return l, nil
+}
+
+// wait takes the in-process lock of key.
+func (t *lockTable) wait(ctx context.Context, key string) (*keyLock, error) {
 	sh := t.shard(key)
 	sh.mu.Lock()
 	l := sh.m[key]
@@ -75,6 +119,7 @@ func (t *lockTable) lock(ctx context.Context, key string, timeout time.Duration)
 		if l == nil {
 			l = &keyLock{held: make(chan struct{}, 1)}
 		}
+		l.key = key
 		sh.m[key] = l
 	}
 	l.refs++
@@ -85,30 +130,45 @@ func (t *lockTable) lock(ctx context.Context, key string, timeout time.Duration)
 		return l, nil
 	default:
 	}
-	timer := time.NewTimer(timeout)
+	timer := time.NewTimer(t.timeout)
 	defer timer.Stop()
 	select {
 	case l.held <- struct{}{}:
 		return l, nil
 	case <-timer.C:
-		t.release(sh, key, l)
+		t.unref(sh, l)
 		return nil, ErrLockTimeout
 	case <-ctx.Done():
-		t.release(sh, key, l)
+		t.unref(sh, l)
 		return nil, context.Cause(ctx)
 	}
 }
 
-// unlock gives back the lock of key taken by lock. While the window since
-// l.since is open, the data (the session as the store holds it, or nil
-// when unknown) stays with l for the next request of this process that
-// takes it; release forgets it when nobody does. The store's lock stays
-// only for a request already waiting: otherwise it is released now, so
-// that other processes can take it at once.
-func (t *lockTable) unlock(key string, l *keyLock, data []byte, deadline time.Time) {
-	sh := t.shard(key)
-	pass := (l.store != nil || data != nil) && time.Since(l.since) < t.handover
-	if pass && l.store != nil {
+// received returns the data the previous holder passed on, if any, and
+// forgets it.
+func (l *keyLock) received() (data []byte, deadline time.Time, ok bool) {
+	data, deadline = l.data, l.deadline
+	l.data, l.deadline = nil, time.Time{}
+	return data, deadline, data != nil
+}
+
+// readStore notes that the holder read the session from the store: without
+// a store lock, that opens the hand-over window.
+func (l *keyLock) readStore() {
+	if l.lease == nil {
+		l.since = time.Now()
+	}
+}
+
+// giveBack gives back a lock that take returned. data is the session as
+// the store now holds it, or nil when unknown; while the window is open it
+// stays with the lock for the next request of this process that takes it,
+// and unref forgets it when none does. The store's lock stays only for a
+// request already waiting.
+func (t *lockTable) giveBack(l *keyLock, data []byte, deadline time.Time) {
+	sh := t.shard(l.key)
+	pass := (l.lease != nil || data != nil) && time.Since(l.since) < t.window
+	if pass && l.lease != nil {
 		sh.mu.Lock()
 		pass = l.refs > 1
 		sh.mu.Unlock()
@@ -119,35 +179,27 @@ func (t *lockTable) unlock(key string, l *keyLock, data []byte, deadline time.Ti
 		l.drop()
 	}
 	<-l.held
-	t.release(sh, key, l)
-}
-
-// take returns the data passed on by the previous holder, if any, and
-// forgets it. The caller holds l.
-func (l *keyLock) take() (data []byte, deadline time.Time, ok bool) {
-	data, deadline = l.data, l.deadline
-	l.data, l.deadline = nil, time.Time{}
-	return data, deadline, data != nil
+	t.unref(sh, l)
 }
 
 // drop releases the store's lock, if held, and forgets the data.
 func (l *keyLock) drop() {
-	if l.store != nil {
-		l.store()
-		l.store = nil
+	if l.lease != nil {
+		l.lease()
+		l.lease = nil
 	}
 	l.data, l.deadline = nil, time.Time{}
 }
 
-// release drops one reference to l, and the entry with the last one,
-// with what was kept for a next request: the data, and the store's lock
-// when the waiter it was kept for gave up.
-func (t *lockTable) release(sh *lockShard, key string, l *keyLock) {
+// unref drops one reference to l, and the entry with the last one, with
+// what was kept for a next request: the data, and the store's lock when
+// the waiter it was kept for gave up.
+func (t *lockTable) unref(sh *lockShard, l *keyLock) {
 	sh.mu.Lock()
 	l.refs--
 	last := l.refs == 0
 	if last {
-		delete(sh.m, key)
+		delete(sh.m, l.key)
 	}
 	sh.mu.Unlock()
 	if !last {

@@ -51,17 +51,36 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.CookieName != "sid" || c.Path != "/" || c.SameSite != http.SameSiteLaxMode || c.Timeout != 24*time.Hour ||
-		c.ExpiredMessage != "Session expired" || c.ExpiredStatus != 401 || c.Lifetime != 0 || c.CookieMaxAge != 0 ||
-		c.LockTimeout != 10*time.Second || c.TouchInterval != time.Minute {
-		t.Errorf("defaults = %+v", c)
-	}
+	checkFields(t, "default", []field{
+		{"CookieName", c.CookieName, "sid"}, {"Path", c.Path, "/"}, {"SameSite", c.SameSite, http.SameSiteLaxMode},
+		{"Timeout", c.Timeout, 24 * time.Hour}, {"ExpiredMessage", c.ExpiredMessage, "Session expired"},
+		{"ExpiredStatus", c.ExpiredStatus, 401}, {"Lifetime", c.Lifetime, time.Duration(0)},
+		{"CookieMaxAge", c.CookieMaxAge, time.Duration(0)}, {"LockTimeout", c.LockTimeout, 10 * time.Second},
+		{"TouchInterval", c.TouchInterval, time.Minute},
+	})
 	h := newHarness(t, Config{})
 	w := h.do("GET", "/count")
 	ck := w.Result().Cookies()[0]
-	if ck.Name != "sid" || ck.Path != "/" || !ck.HttpOnly || ck.Secure || ck.SameSite != http.SameSiteLaxMode ||
-		ck.MaxAge != 0 || !ck.Expires.IsZero() || ck.Domain != "" {
-		t.Errorf("default cookie = %+v; want sid, Path=/, HttpOnly, not Secure over HTTP, Lax, a browser-session cookie", ck)
+	// sid, Path=/, HttpOnly, not Secure over HTTP, Lax, a browser-session cookie
+	checkFields(t, "default cookie", []field{
+		{"Name", ck.Name, "sid"}, {"Path", ck.Path, "/"}, {"HttpOnly", ck.HttpOnly, true}, {"Secure", ck.Secure, false},
+		{"SameSite", ck.SameSite, http.SameSiteLaxMode}, {"MaxAge", ck.MaxAge, 0}, {"Expires", ck.Expires.IsZero(), true},
+		{"Domain", ck.Domain, ""},
+	})
+}
+
+// field is a value a test checks, and the value it wants.
+type field struct {
+	name      string
+	got, want any
+}
+
+func checkFields(t *testing.T, what string, fields []field) {
+	t.Helper()
+	for _, f := range fields {
+		if f.got != f.want {
+			t.Errorf("%s %s = %v; want %v", what, f.name, f.got, f.want)
+		}
 	}
 }
 
@@ -381,7 +400,7 @@ func TestFailedRequestKeepsStoredSession(t *testing.T) {
 	if got := body(h.do("GET", "/count")); got != "2" {
 		t.Fatalf("count = %s; a 500 or a panic must not save the changes made before it", got)
 	}
-	if n := h.m.locks.size(); n != 0 {
+	if n := h.m.locks().size(); n != 0 {
 		t.Fatalf("%d locks left held after a panic", n)
 	}
 }
@@ -484,7 +503,7 @@ func TestConcurrentCountLosesNothing(t *testing.T) {
 	}
 	wg.Wait()
 	expect(t, h.do("GET", "/read"), 200, "51")
-	if n := h.m.locks.size(); n != 0 {
+	if n := h.m.locks().size(); n != 0 {
 		t.Errorf("%d lock entries left", n)
 	}
 }
@@ -741,48 +760,64 @@ func TestAPI(t *testing.T) {
 			t.Error("a first visit is not IsNew")
 		}
 		firstID = s.ID()
-		must(t, s.Set("int", 7))
-		must(t, s.Set("big", int64(math.MaxInt64)))
-		must(t, s.Set("float", 2.5))
-		must(t, s.Set("str", "Zoë"))
-		must(t, s.Set("yes", true))
-		must(t, s.Set("when", when))
-		must(t, s.Set("list", []string{"a", "b"}))
-		must(t, s.Set("gone", 1))
-		s.Delete("gone")
-		if err := s.Set("ch", make(chan int)); err == nil || !strings.Contains(err.Error(), `"ch"`) {
-			t.Errorf("Set of a channel = %v; want an error naming the key", err)
-		}
-		if err := s.Set("nan", math.NaN()); err == nil {
-			t.Error("Set of NaN succeeded")
-		}
+		setEveryKind(t, s, when)
 	})
 	get := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := FromContext(r.Context())
 		if s.IsNew() || s.ID() != firstID {
 			t.Errorf("IsNew %v, ID changed %v", s.IsNew(), s.ID() != firstID)
 		}
-		if s.Int("int") != 7 || s.Int64("big") != math.MaxInt64 || s.Float("float") != 2.5 || s.Float("int") != 7 ||
-			s.String("str") != "Zoë" || !s.Bool("yes") || !s.Time("when").Equal(when) {
-			t.Errorf("typed getters after a round trip: %d %d %v %q %v %v", s.Int("int"), s.Int64("big"), s.Float("float"), s.String("str"), s.Bool("yes"), s.Time("when"))
-		}
-		if s.Int("str") != 0 || s.String("int") != "" || s.Bool("missing") || !s.Time("missing").IsZero() || s.Int("float") != 0 {
-			t.Error("getters of the wrong type must give zero values")
-		}
-		if _, ok := s.Get("int").(json.Number); !ok {
-			t.Errorf("Get(int) after a round trip is %T; want json.Number", s.Get("int"))
-		}
-		if got := s.Keys(); strings.Join(got, ",") != "big,count,float,int,list,str,when,yes" {
-			t.Errorf("Keys = %v", got)
-		}
-		if s.Has("gone") || !s.Has("int") {
-			t.Error("Has")
-		}
+		checkEveryKind(t, s, when)
 	})
 	h.doHandler(h.m.Middleware(set), "GET", "/")
 	h.doHandler(h.m.Middleware(get), "GET", "/")
 	if strings.Contains(h.logged(), firstID) {
 		t.Error("a session id was logged")
+	}
+}
+
+// setEveryKind sets a value of each kind the typed getters read, and two
+// that cannot be stored.
+func setEveryKind(t *testing.T, s *Session, when time.Time) {
+	must(t, s.Set("int", 7))
+	must(t, s.Set("big", int64(math.MaxInt64)))
+	must(t, s.Set("float", 2.5))
+	must(t, s.Set("str", "Zoë"))
+	must(t, s.Set("yes", true))
+	must(t, s.Set("when", when))
+	must(t, s.Set("list", []string{"a", "b"}))
+	must(t, s.Set("gone", 1))
+	s.Delete("gone")
+	if err := s.Set("ch", make(chan int)); err == nil || !strings.Contains(err.Error(), `"ch"`) {
+		t.Errorf("Set of a channel = %v; want an error naming the key", err)
+	}
+	if err := s.Set("nan", math.NaN()); err == nil {
+		t.Error("Set of NaN succeeded")
+	}
+}
+
+// checkEveryKind reads back, after a round trip through the store, what
+// setEveryKind set.
+func checkEveryKind(t *testing.T, s *Session, when time.Time) {
+	checkFields(t, "after a round trip", []field{
+		{`Int("int")`, s.Int("int"), 7}, {`Int64("big")`, s.Int64("big"), int64(math.MaxInt64)},
+		{`Float("float")`, s.Float("float"), 2.5}, {`Float("int")`, s.Float("int"), 7.0},
+		{`String("str")`, s.String("str"), "Zoë"}, {`Bool("yes")`, s.Bool("yes"), true},
+		{`Time("when")`, s.Time("when").Equal(when), true},
+	})
+	// Getters of the wrong type give zero values.
+	checkFields(t, "of the wrong type", []field{
+		{`Int("str")`, s.Int("str"), 0}, {`String("int")`, s.String("int"), ""}, {`Bool("missing")`, s.Bool("missing"), false},
+		{`Time("missing")`, s.Time("missing").IsZero(), true}, {`Int("float")`, s.Int("float"), 0},
+	})
+	if _, ok := s.Get("int").(json.Number); !ok {
+		t.Errorf("Get(int) after a round trip is %T; want json.Number", s.Get("int"))
+	}
+	if got := s.Keys(); strings.Join(got, ",") != "big,count,float,int,list,str,when,yes" {
+		t.Errorf("Keys = %v", got)
+	}
+	if s.Has("gone") || !s.Has("int") {
+		t.Error("Has")
 	}
 }
 
@@ -943,7 +978,7 @@ func newTestLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandl
 func waitForWaiters(t *testing.T, m *Manager, cookie string, n int) {
 	t.Helper()
 	key := storeKey(cookie[:idLen])
-	sh := m.locks.shard(key)
+	sh := m.locks().shard(key)
 	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(time.Millisecond) {
 		sh.mu.Lock()
 		l := sh.m[key]

@@ -79,21 +79,3 @@ func (m *Manager) verifySigned(name, value string) (string, bool) {
 	}
 	return string(v), true
 }
-
-// ManagerOf returns the Manager called name that serves the request whose
-// context is r's, for the signed-cookie helpers outside a session; name
-// "" is the default manager. It returns nil when there is none.
-func ManagerOf(r *http.Request, name string) *Manager {
-	reg, ok := r.Context().Value(registryKey{}).(*registry)
-	if !ok {
-		return nil
-	}
-	reg.mu.Lock()
-	defer reg.mu.Unlock()
-	for _, m := range reg.managers {
-		if m.cfg.Name == name {
-			return m
-		}
-	}
-	return nil
-}

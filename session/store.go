@@ -92,6 +92,26 @@ type SelfCleaning interface {
 	SelfCleaning()
 }
 
+// KeyDirStore is a Store that keeps its data in a folder, where a
+// generated secret key can live beside the sessions it signs.
+type KeyDirStore interface {
+	Store
+	// KeyDir returns the folder for the key file.
+	KeyDir() string
+}
+
+// KeyKeeper is a Store that can keep a generated secret key itself, so
+// that every instance sharing the store (a database, Redis) signs cookies
+// with the same key when none is configured. Without it, each instance
+// would generate its own key and answer the others' cookies with 400.
+type KeyKeeper interface {
+	Store
+	// SharedKey returns the key the store keeps. When it keeps none yet,
+	// it keeps generated and returns it; instances that ask at the same
+	// time all get the same key.
+	SharedKey(ctx context.Context, generated string) (string, error)
+}
+
 // Errors a Store returns.
 var (
 	// ErrNotFound is returned by Save(Update) and Touch for a key that is
@@ -101,42 +121,3 @@ var (
 	// back. The Manager logs it and starts a fresh session.
 	ErrCorrupt = errors.New("session: corrupt data in the store")
 )
-
-// Errors that end a request, from the most to the least serious. A
-// session whose Err is one of them answers with its status instead of the
-// handler's response; Config.ErrorHandler can change that answer.
-var (
-	// ErrNoMiddleware: the session was asked for, but no Manager with that
-	// name serves the request. Install one with app.Use(m.Middleware) or
-	// m.Middleware(handler). Answers 500.
-	ErrNoMiddleware = errors.New("session: no session manager serves this request; install one with app.Use(manager.Middleware)")
-	// ErrLockTimeout: the session's lock was held by another request for
-	// longer than Config.LockTimeout. Answers 503.
-	ErrLockTimeout = errors.New("session: timed out waiting for another request of the same session")
-	// ErrBadCookie: the session cookie's signature does not verify with
-	// any key: tampered, truncated, or signed with a key since removed.
-	// Answers 400 "Bad Cookie" and clears the cookie, unless
-	// Config.RejectBadCookie is No.
-	ErrBadCookie = errors.New("session: bad cookie")
-	// ErrExpired: a validly signed session is no longer in the store, or
-	// has outlived Config.Lifetime, and Config.IgnoreExpiry is No; or its
-	// client address changed and Config.IgnoreChangeIP is No. Answers
-	// Config.ExpiredStatus with Config.ExpiredMessage.
-	ErrExpired = errors.New("session: expired")
-	// ErrIPChanged is the ErrExpired of a session used from a new address.
-	ErrIPChanged = fmt.Errorf("%w: client address changed", ErrExpired)
-)
-
-// StoreError is a failure of the store, such as a database that is down
-// or a disk that is full: the request answers 500 and the cause is
-// logged. It is never caused by what the client sent.
-type StoreError struct {
-	Op  string // "load", "save", "touch", "delete", "lock"
-	Err error
-}
-
-// Error says which store operation failed and why.
-func (e *StoreError) Error() string { return "session: store " + e.Op + ": " + e.Err.Error() }
-
-// Unwrap returns the store's own error.
-func (e *StoreError) Unwrap() error { return e.Err }

@@ -14,26 +14,6 @@ import (
 	"time"
 )
 
-// KeyDirStore is a Store that keeps its data in a folder, where a
-// generated secret key can live beside the sessions it signs.
-type KeyDirStore interface {
-	Store
-	// KeyDir returns the folder for the key file.
-	KeyDir() string
-}
-
-// KeyKeeper is a Store that can keep a generated secret key itself, so
-// that every instance sharing the store (a database, Redis) signs cookies
-// with the same key when none is configured. Without it, each instance
-// would generate its own key and answer the others' cookies with 400.
-type KeyKeeper interface {
-	Store
-	// SharedKey returns the key the store keeps. When it keeps none yet,
-	// it keeps generated and returns it; instances that ask at the same
-	// time all get the same key.
-	SharedKey(ctx context.Context, generated string) (string, error)
-}
-
 // Environment variables read when Config.SecretKeys is empty.
 const (
 	EnvSecretKey          = "SECRET_KEY"
@@ -41,59 +21,22 @@ const (
 )
 
 // resolveKeys returns the signing keys: from the config, else from the
-// environment, else from a key file it creates when missing. It never
-// falls back to a key written in the source.
+// environment, else kept by the store (KeyKeeper), else from a key file it
+// creates when missing. It never falls back to a key written in the
+// source.
 func resolveKeys(c *Config, store Store, log *slog.Logger) ([][]byte, error) {
-	keys := c.SecretKeys
-	source := "SecretKeys"
+	keys, source := c.SecretKeys, "SecretKeys"
 	if len(keys) == 0 {
-		if k := os.Getenv(EnvSecretKey); k != "" {
-			keys = []string{k}
-			source = EnvSecretKey
-			for _, f := range strings.Split(os.Getenv(EnvSecretKeyFallbacks), ",") {
-				if f = strings.TrimSpace(f); f != "" {
-					keys = append(keys, f)
-				}
-			}
-		}
+		keys, source = keysFromEnv(), EnvSecretKey
 	}
+	var err error
 	if kk, ok := store.(KeyKeeper); ok && len(keys) == 0 && c.KeyFile == "" {
-		generated, err := randomKey()
-		if err != nil {
-			return nil, err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		k, err := kk.SharedKey(ctx, generated)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("session: no secret key configured, and the store could not keep one: %w", err)
-		}
-		log.Warn("session: no secret key configured; using the generated key kept in the session store, shared by every instance that uses it. Set " +
-			EnvSecretKey + " or Config.SecretKeys in production.")
-		keys = []string{k}
-		source = "the session store"
+		keys, source, err = keyKeptBy(kk, log)
+	} else if len(keys) == 0 {
+		keys, source, err = keyInFile(c.KeyFile, store, log)
 	}
-	if len(keys) == 0 {
-		path := c.KeyFile
-		if path == "" {
-			path = "session.key"
-			if kd, ok := store.(KeyDirStore); ok {
-				path = filepath.Join(kd.KeyDir(), "secret.key")
-			}
-		}
-		k, created, err := loadOrCreateKeyFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if created {
-			log.Warn("session: no secret key configured; generated one and kept it in "+path+
-				" (readable by its owner only). Set "+EnvSecretKey+" or Config.SecretKeys in production.", "file", path)
-		} else {
-			log.Warn("session: no secret key configured; using the generated key in "+path+
-				". Set "+EnvSecretKey+" or Config.SecretKeys in production.", "file", path)
-		}
-		keys = []string{k}
-		source = path
+	if err != nil {
+		return nil, err
 	}
 	out := make([][]byte, len(keys))
 	for i, k := range keys {
@@ -103,6 +46,62 @@ func resolveKeys(c *Config, store Store, log *slog.Logger) ([][]byte, error) {
 		out[i] = []byte(k)
 	}
 	return out, nil
+}
+
+// keysFromEnv returns SECRET_KEY followed by SECRET_KEY_FALLBACKS, or
+// nothing when SECRET_KEY is unset.
+func keysFromEnv() []string {
+	k := os.Getenv(EnvSecretKey)
+	if k == "" {
+		return nil
+	}
+	keys := []string{k}
+	for _, f := range strings.Split(os.Getenv(EnvSecretKeyFallbacks), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			keys = append(keys, f)
+		}
+	}
+	return keys
+}
+
+// keyKeptBy returns the key the store keeps for every instance that
+// shares it, after giving it one to keep if it has none.
+func keyKeptBy(kk KeyKeeper, log *slog.Logger) ([]string, string, error) {
+	generated, err := randomKey()
+	if err != nil {
+		return nil, "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	k, err := kk.SharedKey(ctx, generated)
+	if err != nil {
+		return nil, "", fmt.Errorf("session: no secret key configured, and the store could not keep one: %w", err)
+	}
+	log.Warn("session: no secret key configured; using the generated key kept in the session store, shared by every instance that uses it. Set " +
+		EnvSecretKey + " or Config.SecretKeys in production.")
+	return []string{k}, "the session store", nil
+}
+
+// keyInFile returns the key in path, creating the file when it is
+// missing. The default path is secret.key in the store's folder, or
+// session.key in the working directory.
+func keyInFile(path string, store Store, log *slog.Logger) ([]string, string, error) {
+	if path == "" {
+		path = "session.key"
+		if kd, ok := store.(KeyDirStore); ok {
+			path = filepath.Join(kd.KeyDir(), "secret.key")
+		}
+	}
+	k, created, err := loadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	how := "using the generated key in " + path
+	if created {
+		how = "generated one and kept it in " + path + " (readable by its owner only)"
+	}
+	log.Warn("session: no secret key configured; "+how+". Set "+EnvSecretKey+" or Config.SecretKeys in production.", "file", path)
+	return []string{k}, path, nil
 }
 
 // randomKey returns a new key: 32 random bytes in hex.

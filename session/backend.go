@@ -1,0 +1,278 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gowebpy/web/session/internal/record"
+)
+
+// backend is where a Manager keeps its sessions: in a Store on the server
+// (storeBackend, below) or in the cookie itself (cookieBackend, in
+// cookiestore.go). New chooses one; nothing else asks which it has.
+type backend interface {
+	// open reads the session the request names into s, or starts a new
+	// one, and leaves s fresh, loaded or failed.
+	open(s *Session)
+	// save carries out act (not keep) with the session's data and its
+	// new deadline. It returns errGone when the session was removed
+	// meanwhile, and a *StoreError when the store failed.
+	save(s *Session, act action, deadline time.Time) error
+	// cookieValue is the value of the cookie that names s, once saved.
+	cookieValue(s *Session) (string, error)
+	// kill removes what is kept of s.
+	kill(s *Session) error
+	// release gives back what open took, once s is committed.
+	release(s *Session)
+	// inCookie reports whether the cookie carries the data, so that
+	// every write must send it.
+	inCookie() bool
+}
+
+// storeBackend keeps sessions in a Store: the cookie carries only the
+// signed id, and the store holds the data under the hash of the id.
+type storeBackend struct {
+	m     *Manager
+	store Store
+	locks *lockTable
+}
+
+// open loads the session named by the request's cookie, under its lock,
+// or by its id when it is opened again after Save.
+func (b *storeBackend) open(s *Session) {
+	id := s.id
+	if s.cookie == cookieUnread {
+		ok := s.readCookie(func(value string) bool {
+			var valid bool
+			id, valid = b.m.signer.parseCookie(b.m.cfg.CookieName, value)
+			return valid
+		})
+		if !ok {
+			return
+		}
+	}
+	if id == "" {
+		s.start()
+		return
+	}
+	key := storeKey(id)
+	l, err := b.locks.take(s.reg.r.Context(), key)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	d, deadline, stored, err := b.read(s, l, key)
+	if err == nil {
+		err = b.check(s, id, key, d, deadline)
+	}
+	if err != nil {
+		b.locks.giveBack(l, nil, time.Time{})
+		if !errors.Is(err, errGone) {
+			s.fail(err)
+		}
+		return
+	}
+	s.lock, s.stored = l, stored
+}
+
+// read returns the session under key: passed on by the request before,
+// or loaded from the store; d is nil when there is none. Data that cannot
+// be read back are logged and removed, and the session treated as
+// missing.
+func (b *storeBackend) read(s *Session, l *keyLock, key string) (d *data, deadline time.Time, stored []byte, err error) {
+	stored, deadline, found := l.received()
+	if !found {
+		stored, deadline, found, err = b.store.Load(s.reg.r.Context(), key)
+		l.readStore()
+	}
+	if err != nil {
+		return nil, time.Time{}, nil, &StoreError{Op: "load", Err: err}
+	}
+	if !found {
+		return nil, time.Time{}, nil, nil
+	}
+	d = new(data)
+	if err := record.Decode(stored, d); err != nil {
+		b.m.cfg.Logger.Warn("session: corrupt session data; starting a fresh session", "session", b.m.cfg.Name, "err", fmt.Errorf("%w: %v", ErrCorrupt, err))
+		if derr := b.store.Delete(s.ctx(), key); derr != nil {
+			b.m.cfg.Logger.Warn("session: removing corrupt session data failed", "session", b.m.cfg.Name, "err", derr)
+		}
+		return nil, time.Time{}, nil, nil
+	}
+	return d, deadline, stored, nil
+}
+
+// check makes d the session's data when it may still be used; otherwise
+// it removes what must go from the store and handles the session as
+// expired, returning errGone, or an error when the removal failed.
+func (b *storeBackend) check(s *Session, id, key string, d *data, deadline time.Time) error {
+	v := s.judge(d, deadline)
+	if v == outlived || v == movedIP {
+		if err := b.store.Delete(s.ctx(), key); err != nil {
+			return &StoreError{Op: "delete", Err: err}
+		}
+	}
+	if v != usable {
+		s.expired(v)
+		return errGone
+	}
+	s.admit(id, d, deadline)
+	return nil
+}
+
+func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
+	ctx, key := s.ctx(), storeKey(s.id)
+	var enc []byte
+	var err error
+	if t, ok := b.store.(Toucher); ok && act == touch {
+		err = t.Touch(ctx, key, deadline)
+	} else if enc, err = record.Encode(&s.rec); err != nil {
+		return &StoreError{Op: "encode", Err: err}
+	} else {
+		err = b.store.Save(ctx, key, enc, deadline, act.saveMode())
+	}
+	switch {
+	case errors.Is(err, ErrNotFound) && (act == update || act == touch):
+		s.stored = nil
+		return errGone
+	case err != nil && act == touch:
+		return &StoreError{Op: "touch", Err: err}
+	case err != nil:
+		return &StoreError{Op: "save", Err: err}
+	}
+	s.deadline = deadline
+	switch act {
+	case update:
+		s.stored = enc // what a waiter of the lock may be passed
+	case create, renew:
+		// The lock held, if any, is of another id (the killed or renewed
+		// one): a waiter of it must find that id gone, not these data.
+		s.stored = nil
+	}
+	if act == renew {
+		if err := b.store.Delete(ctx, storeKey(s.oldID)); err != nil {
+			return &StoreError{Op: "delete", Err: err}
+		}
+		s.oldID = ""
+	}
+	return nil
+}
+
+// saveMode is the Store.Save mode of an action that writes data.
+func (a action) saveMode() SaveMode {
+	if a == create || a == renew {
+		return Create
+	}
+	return Update
+}
+
+func (b *storeBackend) cookieValue(s *Session) (string, error) {
+	return b.m.signer.sign(b.m.cfg.CookieName, s.id), nil
+}
+
+// kill deletes the session's stored copies: the one it was loaded from,
+// which is the old id's after RenewID.
+func (b *storeBackend) kill(s *Session) error {
+	id := s.id
+	switch s.state {
+	case renewed:
+		id = s.oldID
+	case loaded, changed:
+	default:
+		return nil // never stored
+	}
+	return b.store.Delete(s.ctx(), storeKey(id))
+}
+
+// release gives back the session's lock, with the data the store now
+// holds when it is known, for a request of the session waiting for it;
+// the data is dropped here, and loaded again if the session is used again.
+func (b *storeBackend) release(s *Session) {
+	if s.lock != nil {
+		stored := s.stored
+		if s.err != nil {
+			stored = nil
+		}
+		b.locks.giveBack(s.lock, stored, s.deadline)
+		s.lock = nil
+	}
+	s.stored, s.rec = nil, data{}
+}
+
+func (b *storeBackend) inCookie() bool { return false }
+
+// What both backends do with the session they read.
+
+// verdict says whether a session read from its store or cookie may be
+// used in this request.
+type verdict uint8
+
+const (
+	usable   verdict = iota
+	missing          // not found, or unreadable
+	outlived         // past its deadline, or older than Config.Lifetime
+	movedIP          // used from a new address, with IgnoreChangeIP No
+)
+
+// judge returns the verdict on d, the data read for the request's cookie
+// (nil when there were none), and its deadline. s.mu must be held.
+func (s *Session) judge(d *data, deadline time.Time) verdict {
+	m := s.m
+	now := m.now()
+	switch {
+	case d == nil:
+		return missing
+	case !deadline.After(now), m.cfg.Lifetime > 0 && now.Sub(d.Created) >= m.cfg.Lifetime:
+		return outlived
+	case !m.ignoreChangeIP && d.IP != "" && d.IP != m.cfg.ClientIP(s.reg.r):
+		return movedIP
+	}
+	return usable
+}
+
+// admit makes the session the one read, under id. s.mu must be held.
+func (s *Session) admit(id string, d *data, deadline time.Time) {
+	s.id, s.rec, s.deadline, s.state = id, *d, deadline, loaded
+	if ip := s.m.cfg.ClientIP(s.reg.r); d.IP != ip {
+		s.rec.IP = ip // the address follows the client, as in web.py
+		s.state = changed
+	}
+}
+
+// expired handles a cookie that names a session no longer valid: the
+// client drops the cookie, and the request gets a fresh session, or the
+// expired answer when so configured. s.mu must be held.
+func (s *Session) expired(v verdict) {
+	s.id = ""
+	s.cookie = cookieStale
+	switch {
+	case v == movedIP:
+		s.fail(ErrIPChanged)
+	case !s.m.ignoreExpiry:
+		s.fail(ErrExpired)
+	default:
+		s.start()
+	}
+}
+
+// readCookie looks at the request's session cookies, calling valid with
+// each value until it accepts one, and notes what the client holds. It
+// reports false when the session failed: a cookie that does not verify,
+// with RejectBadCookie. s.mu must be held.
+func (s *Session) readCookie(valid func(value string) bool) bool {
+	found, bad := s.m.cookie.find(s.reg.r, valid)
+	switch {
+	case found:
+		s.cookie = cookieValid
+	case bad:
+		s.cookie = cookieStale
+	default:
+		s.cookie = cookieNone
+	}
+	if bad && s.m.rejectBadCookie {
+		s.fail(ErrBadCookie)
+		return false
+	}
+	return true
+}

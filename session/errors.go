@@ -1,0 +1,84 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Errors that end a request. A session whose Err is one of them answers
+// with its status instead of the handler's response; Config.ErrorHandler
+// can change that answer. IsClientError tells the two kinds apart: what
+// the client sent (a bad or expired cookie, a new address: 4xx, logged
+// quietly) and what failed on our side (the store, the lock, the set-up:
+// 5xx, logged as errors).
+var (
+	// ErrNoMiddleware: the session was asked for, but no Manager with that
+	// name serves the request. Install one with app.Use(m.Middleware) or
+	// m.Middleware(handler). Answers 500.
+	ErrNoMiddleware = errors.New("session: no session manager serves this request; install one with app.Use(manager.Middleware)")
+	// ErrLockTimeout: the session's lock was held by another request for
+	// longer than Config.LockTimeout. Answers 503 with Retry-After.
+	ErrLockTimeout = errors.New("session: timed out waiting for another request of the same session")
+	// ErrBadCookie: the session cookie's signature does not verify with
+	// any key: tampered, truncated, or signed with a key since removed.
+	// Answers 400 "Bad Cookie" and clears the cookie, unless
+	// Config.RejectBadCookie is No.
+	ErrBadCookie = errors.New("session: bad cookie")
+	// ErrExpired: a validly signed session is no longer in the store, or
+	// has outlived Config.Lifetime, and Config.IgnoreExpiry is No; or its
+	// client address changed and Config.IgnoreChangeIP is No. Answers
+	// Config.ExpiredStatus with Config.ExpiredMessage.
+	ErrExpired = errors.New("session: expired")
+	// ErrIPChanged is the ErrExpired of a session used from a new address.
+	ErrIPChanged = fmt.Errorf("%w: client address changed", ErrExpired)
+)
+
+// StoreError is a failure of the store, such as a database that is down
+// or a disk that is full: the request answers 500 and the cause is
+// logged. It is never caused by what the client sent.
+type StoreError struct {
+	Op  string // "load", "save", "touch", "delete", "lock"
+	Err error
+}
+
+// Error says which store operation failed and why.
+func (e *StoreError) Error() string { return "session: store " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the store's own error.
+func (e *StoreError) Unwrap() error { return e.Err }
+
+// IsClientError reports whether err, an error a session ended a request
+// with, was caused by what the client sent: ErrBadCookie, ErrExpired or
+// ErrIPChanged. Every other error is the server's fault.
+func IsClientError(err error) bool {
+	return errors.Is(err, ErrBadCookie) || errors.Is(err, ErrExpired)
+}
+
+// worse returns the error a request with both a and b answers with: the
+// server's fault before the client's, else the first.
+func worse(a, b error) error {
+	if a == nil || (IsClientError(a) && b != nil && !IsClientError(b)) {
+		return b
+	}
+	return a
+}
+
+// answer writes the default answer for err: plain text with the status
+// each error documents.
+func (m *Manager) answer(w http.ResponseWriter, err error) {
+	status, body := http.StatusInternalServerError, "internal server error"
+	switch {
+	case errors.Is(err, ErrLockTimeout):
+		status, body = http.StatusServiceUnavailable, "session busy, try again"
+		w.Header().Set("Retry-After", "1")
+	case errors.Is(err, ErrBadCookie):
+		status, body = http.StatusBadRequest, "Bad Cookie"
+	case errors.Is(err, ErrExpired):
+		status, body = m.cfg.ExpiredStatus, m.cfg.ExpiredMessage
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
