@@ -73,7 +73,7 @@ func (b *storeBackend) open(s *Session) {
 		}
 		return
 	}
-	s.lock, s.stored = l, stored
+	s.key, s.lock, s.stored = key, l, stored
 }
 
 // read returns the session under key: passed on by the request before,
@@ -122,7 +122,10 @@ func (b *storeBackend) check(s *Session, id, key string, d *data, deadline time.
 }
 
 func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
-	ctx, key := s.ctx(), storeKey(s.id)
+	ctx, key := s.ctx(), s.key
+	if act == create || act == renew {
+		key = storeKey(s.id)
+	}
 	var enc []byte
 	var err error
 	if t, ok := b.store.(Toucher); ok && act == touch {
@@ -151,11 +154,12 @@ func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
 		s.stored = nil
 	}
 	if act == renew {
-		if err := b.store.Delete(ctx, storeKey(s.oldID)); err != nil {
+		if err := b.store.Delete(ctx, s.key); err != nil {
 			return &StoreError{Op: "delete", Err: err}
 		}
 		s.oldID = ""
 	}
+	s.key = key
 	return nil
 }
 
@@ -171,18 +175,13 @@ func (b *storeBackend) cookieValue(s *Session) (string, error) {
 	return b.m.signer.sign(b.m.cfg.CookieName, s.id), nil
 }
 
-// kill deletes the session's stored copies: the one it was loaded from,
+// kill deletes the session's stored copy: the one it was loaded from,
 // which is the old id's after RenewID.
 func (b *storeBackend) kill(s *Session) error {
-	id := s.id
-	switch s.state {
-	case renewed:
-		id = s.oldID
-	case loaded, changed:
-	default:
+	if s.state != loaded && s.state != changed && s.state != renewed {
 		return nil // never stored
 	}
-	return b.store.Delete(s.ctx(), storeKey(id))
+	return b.store.Delete(s.ctx(), s.key)
 }
 
 // release gives back the session's lock, with the data the store now

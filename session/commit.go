@@ -52,6 +52,9 @@ type plan struct {
 
 // decide returns the plan for a session in state st.
 func decide(st state, in situation) plan {
+	if !st.open() {
+		return plan{} // nothing was read since the last commit
+	}
 	p := plan{act: wanted(st, in)}
 	if in.discard {
 		p.act = keep

@@ -123,7 +123,7 @@ func (cs *CookieStore) encode(sg *signer, name string, env *envelope) (string, e
 		msg = append(msg, nonce...)
 		msg = aead.Seal(msg, nonce, plain, []byte(name))
 	}
-	msg = sg.mac(0, name, msg, msg)
+	msg = sg.mac(name, msg, msg)
 	return base64.RawURLEncoding.EncodeToString(msg), nil
 }
 
@@ -136,7 +136,7 @@ func (cs *CookieStore) decode(sg *signer, name, value string) (env envelope, ok 
 		return env, false
 	}
 	msg, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
-	if !sg.verifyMAC(name, msg, sum) {
+	if !sg.verifies(name, msg, "", sum) {
 		return env, false
 	}
 	plain := cs.open(name, msg)

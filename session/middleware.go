@@ -55,25 +55,6 @@ func Named(ctx context.Context, name string) *Session {
 	return detached(ErrNoMiddleware)
 }
 
-// ManagerOf returns the Manager called name that serves the request whose
-// context is r's; name "" is the default manager. It returns nil when
-// there is none, which is how a framework tells that the middleware is
-// missing without opening a session.
-func ManagerOf(r *http.Request, name string) *Manager {
-	reg, ok := r.Context().Value(registryKey{}).(*registry)
-	if !ok {
-		return nil
-	}
-	reg.mu.Lock()
-	defer reg.mu.Unlock()
-	for _, m := range reg.managers {
-		if m.cfg.Name == name {
-			return m
-		}
-	}
-	return nil
-}
-
 // registryKey is the context key of a request's registry.
 type registryKey struct{}
 

@@ -26,7 +26,8 @@ type Session struct {
 
 	cookie   cookieState // what the client holds
 	id       string      // "" until a new session needs one
-	oldID    string      // renewed: the id whose stored copy goes when the new one is saved
+	key      string      // the store key of the id the stored copy is under (renewed: the old id's)
+	oldID    string      // renewed: the id before RenewID
 	rec      data
 	deadline time.Time       // the deadline the store (or the cookie) holds
 	stored   []byte          // the data the store holds under id, when known
@@ -135,7 +136,7 @@ func (s *Session) ctx() context.Context {
 // Nothing is stored until it changes. s.mu must be held.
 func (s *Session) start() {
 	m := s.m
-	s.id, s.oldID, s.stored, s.state = "", "", nil, fresh
+	s.id, s.key, s.oldID, s.stored, s.state = "", "", "", nil, fresh
 	s.rec = data{Created: m.now(), IP: m.cfg.ClientIP(s.reg.r)}
 	s.rec.Values, _ = record.Copy(m.cfg.Initializer) // checked by New
 	if m.cfg.InitFunc != nil {

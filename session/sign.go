@@ -22,11 +22,12 @@ type signer struct {
 	pools []sync.Pool // one pool of *macState per key
 }
 
-// macState is an HMAC state with a buffer for its message, reused so
-// that signing and verifying allocate nothing.
+// macState is an HMAC state with buffers for its message and its sum,
+// reused so that signing and verifying allocate nothing.
 type macState struct {
 	h   hash.Hash
 	buf []byte
+	sum []byte
 }
 
 func newSigner(keys [][]byte) *signer {
@@ -40,28 +41,33 @@ func newSigner(keys [][]byte) *signer {
 // sigLen is the length of a base64url signature of 32 bytes.
 const sigLen = 43
 
-// mac appends to out the HMAC of name, a zero byte and msg with key i.
-func (s *signer) mac(i int, name string, msg []byte, out []byte) []byte {
-	return s.macString(i, name, msg, "", out)
-}
-
-// macString is mac for a message given as bytes followed by a string.
-func (s *signer) macString(i int, name string, msg []byte, msgStr string, out []byte) []byte {
+// macOf returns a pooled state holding the HMAC, with key i, of name, a
+// zero byte, msg and msgStr in st.sum; put it back with s.pools[i].Put.
+func (s *signer) macOf(i int, name string, msg []byte, msgStr string) *macState {
 	st := s.pools[i].Get().(*macState)
 	st.buf = append(append(append(append(st.buf[:0], name...), 0), msg...), msgStr...)
 	st.h.Reset()
 	st.h.Write(st.buf)
-	out = st.h.Sum(out)
-	s.pools[i].Put(st)
+	st.sum = st.h.Sum(st.sum[:0])
+	return st
+}
+
+// mac appends to out the HMAC of name and msg with the signing key.
+func (s *signer) mac(name string, msg []byte, out []byte) []byte {
+	st := s.macOf(0, name, msg, "")
+	out = append(out, st.sum...)
+	s.pools[0].Put(st)
 	return out
 }
 
-// verifyMAC reports whether sum is the MAC of name and msg under any key,
-// comparing in constant time.
-func (s *signer) verifyMAC(name string, msg, sum []byte) bool {
-	var buf [sha256.Size]byte
+// verifies reports whether sum is the HMAC of name, msg and msgStr under
+// any key, comparing in constant time.
+func (s *signer) verifies(name string, msg []byte, msgStr string, sum []byte) bool {
 	for i := range s.keys {
-		if hmac.Equal(s.mac(i, name, msg, buf[:0]), sum) {
+		st := s.macOf(i, name, msg, msgStr)
+		ok := hmac.Equal(st.sum, sum)
+		s.pools[i].Put(st)
+		if ok {
 			return true
 		}
 	}
@@ -70,15 +76,14 @@ func (s *signer) verifyMAC(name string, msg, sum []byte) bool {
 
 // sign returns value + "." + signature.
 func (s *signer) sign(name, value string) string {
-	var buf [sha256.Size]byte
-	sum := s.macString(0, name, nil, value, buf[:0])
 	var b strings.Builder
 	b.Grow(len(value) + 1 + sigLen)
 	b.WriteString(value)
 	b.WriteByte('.')
-	enc := base64.RawURLEncoding
 	var sig [sigLen]byte
-	enc.Encode(sig[:], sum)
+	st := s.macOf(0, name, nil, value)
+	base64.RawURLEncoding.Encode(sig[:], st.sum)
+	s.pools[0].Put(st)
 	b.Write(sig[:])
 	return b.String()
 }
@@ -97,13 +102,10 @@ func (s *signer) verify(name, signed string) (string, bool) {
 	if n, err := strictB64.Decode(got[:], enc[:]); err != nil || n != sha256.Size {
 		return "", false
 	}
-	var buf [sha256.Size]byte
-	for i := range s.keys {
-		if hmac.Equal(s.macString(i, name, nil, value, buf[:0]), got[:]) {
-			return value, true
-		}
+	if !s.verifies(name, nil, value, got[:]) {
+		return "", false
 	}
-	return "", false
+	return value, true
 }
 
 // idLen is the length of a session id: a version 4 UUID in its canonical,

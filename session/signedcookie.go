@@ -79,3 +79,22 @@ func (m *Manager) verifySigned(name, value string) (string, bool) {
 	}
 	return string(v), true
 }
+
+// ManagerOf returns the Manager called name that serves the request whose
+// context is r's; name "" is the default manager. It returns nil when
+// there is none, which is how a framework tells that the middleware is
+// missing without opening a session.
+func ManagerOf(r *http.Request, name string) *Manager {
+	reg, ok := r.Context().Value(registryKey{}).(*registry)
+	if !ok {
+		return nil
+	}
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	for _, m := range reg.managers {
+		if m.cfg.Name == name {
+			return m
+		}
+	}
+	return nil
+}

@@ -105,17 +105,17 @@ func (p *parser) value() (any, error) {
 	return v, nil
 }
 
-// stringOrNull reads a string, or null (nil).
-func (p *parser) stringOrNull() (*string, error) {
+// stringOrNull reads a string, or null (ok == false).
+func (p *parser) stringOrNull() (s string, ok bool, err error) {
 	if p.peek() == '"' {
-		s, err := p.stringValue()
-		return &s, err
+		s, err = p.stringValue()
+		return s, true, err
 	}
 	raw, err := p.rawValue()
 	if err == nil && string(raw) != "null" {
 		err = errSyntax
 	}
-	return nil, err
+	return "", false, err
 }
 
 // intOrNull reads an integer into *n, or null, which leaves *n alone.

@@ -159,9 +159,9 @@ func readRecord[M any](p *parser, r *Record[M]) error {
 			}
 			return r.Created.UnmarshalJSON(raw)
 		case bytes.EqualFold(key, []byte("ip")):
-			s, err := p.stringOrNull()
-			if s != nil {
-				r.IP = *s
+			s, ok, err := p.stringOrNull()
+			if ok {
+				r.IP = s
 			}
 			return err
 		case bytes.EqualFold(key, []byte("remember")):

@@ -1,0 +1,72 @@
+package session
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+// A handle asked for is not a session opened: no store I/O and no lock
+// until its data are used.
+func TestHandleIsLazy(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.do("GET", "/count") // the client has a cookie now
+	before := h.store.ops()
+	app := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		if n := h.m.locks().size(); n != 0 || h.store.ops() != before {
+			t.Errorf("after FromContext: %d locks taken, %d store operations; want none", n, h.store.ops()-before)
+		}
+		fmt.Fprint(w, s.Int("count")) // the first use opens it
+		if n := h.m.locks().size(); n != 0 {
+			t.Errorf("%d locks held after the response started; the commit gives them back", n)
+		}
+	}))
+	expect(t, h.doHandler(app, "GET", "/"), 200, "1")
+	if got := h.store.loads.Load(); got != 1 {
+		t.Errorf("%d loads; want 1, by the request whose cookie named a session", got)
+	}
+}
+
+// Commit runs once per session per request: a handler that writes its
+// body, and so starts the response, is committed then and not again when
+// it returns.
+func TestCommitRunsOnce(t *testing.T) {
+	h := newHarness(t, Config{SaveEveryRequest: true}) // every commit writes
+	for i := 1; i <= 3; i++ {
+		before := h.store.creates.Load() + h.store.updates.Load()
+		w := h.do("GET", "/count")
+		expect(t, w, 200, fmt.Sprint(i))
+		if n := h.store.creates.Load() + h.store.updates.Load() - before; n != 1 {
+			t.Errorf("request %d: %d saves; want 1", i, n)
+		}
+		if n := len(setCookies(w)); n != 1 {
+			t.Errorf("request %d: %d Set-Cookie lines; want 1", i, n)
+		}
+	}
+}
+
+// Reading the id of a new session makes it stick, as JustPy's
+// request.session_id does: the next request has the same id.
+func TestReadIDSticks(t *testing.T) {
+	for name, store := range map[string]Store{"MemoryStore": NewMemoryStore(), "CookieStore": mustCookieStore(t)} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarnessStore(t, store, Config{})
+			first := h.do("GET", "/id")
+			if len(setCookies(first)) != 1 {
+				t.Fatalf("reading the id of a new session sent %d cookies; want 1", len(setCookies(first)))
+			}
+			if second := h.do("GET", "/id"); body(second) != body(first) || body(first) == "" {
+				t.Fatalf("ids %q then %q; want the same", body(first), body(second))
+			}
+		})
+	}
+}
+
+func mustCookieStore(t *testing.T) *CookieStore {
+	cs, err := NewCookieStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
