@@ -227,6 +227,13 @@ func (a *Application) route(c *Context) (any, error) {
 	case ep.plain != nil:
 		ep.plain.ServeHTTP(c.Response, c.Request)
 		return written{}, nil
+	case ep.fn != nil:
+		if c.Request.Method == http.MethodOptions {
+			c.Response.Header().Set("Allow", allMethods)
+			c.status = http.StatusNoContent
+			return nil, nil
+		}
+		return ep.fn(c) // respond drops the body of a HEAD
 	}
 	h := ep.handler
 	m := methodIndex(c.Request.Method)

@@ -84,6 +84,32 @@ func ExampleURLs() {
 	// DELETE /hello/world -> 405 method not allowed
 }
 
+// A function is a target too, as in web.py: it answers every method, and
+// c.Method() tells them apart. OPTIONS is answered for it, without a call.
+func ExampleURLs_function() {
+	app, err := web.New(web.URLs{
+		"/ping", func(c *web.Context) (any, error) {
+			if c.Method() == "POST" {
+				return nil, web.SeeOther("/ping")
+			}
+			return "pong", nil
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	show(app, "GET", "/ping", "")
+	show(app, "POST", "/ping", "")
+	show(app, "HEAD", "/ping", "")
+	show(app, "OPTIONS", "/ping", "")
+	// Output:
+	// GET /ping -> 200 pong
+	// POST /ping -> 303 http://example.com/ping
+	// HEAD /ping -> 200
+	// OPTIONS /ping -> 204
+}
+
 func ExampleURLs_conflict() {
 	_, err := web.New(web.URLs{
 		"/user/new", hello{},
