@@ -24,6 +24,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -291,33 +292,74 @@ func (a *Application) respond(c *Context, result any, err error) {
 		a.logger().Error("web: "+c.fatal.Error(), "method", c.Request.Method, "path", c.Request.URL.Path)
 		result, err = nil, errPanic
 	}
-	w, h := c.Response, c.Response.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	if err != nil {
-		var he *Error
-		if !errors.As(err, &he) {
-			if err != errPanic {
-				a.logger().Error("web: handler error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
-			}
-			he = &Error{Status: http.StatusInternalServerError}
-		} else if !validStatus(he.Status) {
-			a.logger().Error(fmt.Sprintf("web: handler returned an error with status %d; a response status is 200 to 999", he.Status),
-				"method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
-			he = &Error{Status: http.StatusInternalServerError}
-		}
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		body := he.Error()
-		if he.Location != "" {
-			h.Set("Location", c.absoluteURL(he.Location))
-			body = he.Message
-		}
-		writeBody(c, he.Status, body)
-		return
-	}
+	c.Response.Header().Set("X-Content-Type-Options", "nosniff")
 	status := c.status
+	if err != nil {
+		he := a.httpError(c, err)
+		if !he.success() || result == nil {
+			writeError(c, he)
+			return
+		}
+		// A success status is no failure: the result is its body.
+		if he.Location != "" {
+			c.Response.Header().Set("Location", c.absoluteURL(he.Location))
+		}
+		status = he.Status
+	}
 	if status == 0 {
 		status = http.StatusOK
 	}
+	a.writeResult(c, status, result)
+}
+
+// httpError returns the *Error that err answers with, logging what an
+// operator must see: any error that carries no status (answered 500), a
+// status no response can have, and the cause around a 5xx *Error that
+// the handler wrapped with context.
+func (a *Application) httpError(c *Context, err error) *Error {
+	var he *Error
+	switch {
+	case !errors.As(err, &he):
+		if err != errPanic {
+			a.logger().Error("web: handler error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		}
+		return &Error{Status: http.StatusInternalServerError}
+	case !validStatus(he.Status):
+		a.logger().Error(fmt.Sprintf("web: handler returned an error with status %d; a response status is 200 to 999", he.Status),
+			"method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		return &Error{Status: http.StatusInternalServerError}
+	case he.Status >= 500 && err != error(he):
+		a.logger().Error("web: handler error", "method", c.Request.Method, "path", c.Request.URL.Path, "status", he.Status, "err", err)
+	}
+	return he
+}
+
+// writeError answers with an *Error: its message as plain text, or for a
+// redirect its Location and no body (unless it has a Message).
+func writeError(c *Context, he *Error) {
+	h := c.Response.Header()
+	body := he.Error()
+	if he.Location != "" {
+		h.Set("Location", c.absoluteURL(he.Location))
+		if !he.success() {
+			body = he.Message
+		}
+	}
+	if !bodiless(he.Status) {
+		h.Set("Content-Type", textPlain)
+	}
+	writeBody(c, he.Status, body)
+}
+
+const (
+	textPlain = "text/plain; charset=utf-8"
+	textHTML  = "text/html; charset=utf-8"
+	appJSON   = "application/json; charset=utf-8"
+)
+
+// writeResult writes a successful result with status.
+func (a *Application) writeResult(c *Context, status int, result any) {
+	w, h := c.Response, c.Response.Header()
 	if !validStatus(status) {
 		// net/http panics on such a code, outside the handler's recover.
 		a.logger().Error(fmt.Sprintf("web: SetStatus(%d); a response status is 200 to 999", status),
@@ -330,61 +372,95 @@ func (a *Application) respond(c *Context, result any, err error) {
 		}
 	}
 	switch v := result.(type) {
+	case http.Handler:
+		v.ServeHTTP(w, c.Request) // it writes the whole response, status included
+		return
+	case io.Closer:
+		defer v.Close()
+	}
+	if bodiless(status) {
+		// 204 and 304 have no body, so whatever the result was is dropped
+		// rather than sent with a type it does not have.
+		writeBody(c, status, "")
+		return
+	}
+	switch v := result.(type) {
 	case nil:
 		writeBody(c, status, "")
-	case string:
-		setType("text/plain; charset=utf-8")
-		writeBody(c, status, v)
-	case HTML:
-		setType("text/html; charset=utf-8")
-		writeBody(c, status, string(v))
-	case []byte:
-		setType(http.DetectContentType(v))
-		writeBody(c, status, string(v))
-	case fmt.Stringer:
-		setType("text/plain; charset=utf-8")
-		writeBody(c, status, v.String())
-	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, bool:
-		setType("text/plain; charset=utf-8")
-		writeBody(c, status, formatNumber(v))
-	case http.Handler:
-		v.ServeHTTP(w, c.Request)
 	case io.Reader:
-		if cl, ok := v.(io.Closer); ok {
-			defer cl.Close()
-		}
-		var body io.Reader = v
-		if h.Get("Content-Type") == "" {
-			// Sniff as for []byte, here rather than in net/http, so
-			// that the type does not depend on which ResponseWriter
-			// (server, recorder, middleware) is underneath.
-			br := bufio.NewReaderSize(v, sniffLen)
-			head, _ := br.Peek(sniffLen)
-			setType(http.DetectContentType(head))
-			body = br
-		}
-		w.WriteHeader(status)
-		if c.Request.Method != http.MethodHead {
-			if _, err := io.Copy(w, body); err != nil {
-				a.logger().Warn("web: streaming the response body failed", "path", c.Request.URL.Path, "err", err)
-			}
-		}
-	case internalError:
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		writeBody(c, http.StatusInternalServerError, "internal server error")
-	default:
-		// Named string, number and bool types (type Celsius float64)
-		// are text too, as web.py's str(result) would make them.
-		if text, ok := formatKind(result); ok {
-			setType("text/plain; charset=utf-8")
-			writeBody(c, status, text)
+		a.stream(c, status, v)
+	case JSONResult:
+		body, err := json.Marshal(v.Value)
+		if err != nil {
+			a.logger().Error("web: encoding the JSON result failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+			h.Set("Content-Type", textPlain)
+			writeBody(c, http.StatusInternalServerError, "internal server error")
 			return
 		}
-		a.logger().Error(fmt.Sprintf("web: handler returned a %T; return a string, []byte, number, fmt.Stringer, io.Reader, web.HTML or http.Handler", result),
+		setType(appJSON)
+		writeBody(c, status, string(body))
+	case internalError:
+		h.Set("Content-Type", textPlain)
+		writeBody(c, http.StatusInternalServerError, "internal server error")
+	default:
+		if body, ct, ok := textOf(result); ok {
+			setType(ct)
+			writeBody(c, status, body)
+			return
+		}
+		a.logger().Error(fmt.Sprintf("web: handler returned a %T; return a string, []byte, number, fmt.Stringer, io.Reader, web.HTML, web.JSON(v) or http.Handler", result),
 			"method", c.Request.Method, "path", c.Request.URL.Path)
-		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Content-Type", textPlain)
 		writeBody(c, http.StatusInternalServerError, "internal server error")
 	}
+}
+
+// stream copies a reader result to the response.
+func (a *Application) stream(c *Context, status int, r io.Reader) {
+	w, h := c.Response, c.Response.Header()
+	if h.Get("Content-Type") == "" {
+		// Sniff as for []byte, here rather than in net/http, so that
+		// the type does not depend on which ResponseWriter (server,
+		// recorder, middleware) is underneath.
+		br := bufio.NewReaderSize(r, sniffLen)
+		head, _ := br.Peek(sniffLen)
+		h.Set("Content-Type", http.DetectContentType(head))
+		r = br
+	}
+	w.WriteHeader(status)
+	if c.Request.Method != http.MethodHead {
+		if _, err := io.Copy(w, r); err != nil {
+			a.logger().Warn("web: streaming the response body failed", "path", c.Request.URL.Path, "err", err)
+		}
+	}
+}
+
+// textOf returns the body of a result that is text, and its default
+// Content-Type.
+func textOf(result any) (body, ctype string, ok bool) {
+	switch v := result.(type) {
+	case string:
+		return v, textPlain, true
+	case HTML:
+		return string(v), textHTML, true
+	case []byte:
+		return string(v), http.DetectContentType(v), true
+	case fmt.Stringer:
+		return v.String(), textPlain, true
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, bool:
+		return formatNumber(v), textPlain, true
+	}
+	// Named string, number and bool types (type Celsius float64) are
+	// text too, as web.py's str(result) would make them.
+	if text, ok := formatKind(result); ok {
+		return text, textPlain, true
+	}
+	return "", "", false
+}
+
+// bodiless reports whether a response with status never has a body.
+func bodiless(status int) bool {
+	return status == http.StatusNoContent || status == http.StatusNotModified
 }
 
 // internalError is the result that answers a generic 500, its cause
@@ -420,7 +496,7 @@ const sniffLen = 512
 // writeBody writes a body of known length; HEAD gets the headers only.
 func writeBody(c *Context, status int, body string) {
 	w := c.Response
-	if status == http.StatusNoContent || status == http.StatusNotModified {
+	if bodiless(status) {
 		w.WriteHeader(status)
 		return
 	}

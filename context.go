@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,12 @@ type Context struct {
 	upload   *multipart.Form // parsed by Input; its temporary files are removed after the response
 	fatal    error           // a misuse found during the request that must answer 500
 }
+
+// Context returns the request's context, with the values middleware
+// added to it (the sessions among them). It is done when the client's
+// connection closes or the request is canceled: pass it to database and
+// HTTP calls, so that they stop when nobody waits for the answer.
+func (c *Context) Context() context.Context { return c.Request.Context() }
 
 // Path returns the request path within the application, without the
 // prefix of a mount (web.ctx.path).

@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -108,6 +110,64 @@ func ExampleURLs_function() {
 	// POST /ping -> 303 http://example.com/ping
 	// HEAD /ping -> 200
 	// OPTIONS /ping -> 204
+}
+
+// listItems stands for a database query: it takes the request's context,
+// so that it stops when the client goes away.
+func listItems(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return []string{"tea", "cake"}, nil
+}
+
+// JSON answers with a map, slice or struct encoded as JSON. Created is not
+// a failure: the result returned with it is the body of the 201.
+func ExampleJSON() {
+	app, _ := web.New(web.URLs{
+		"/items", func(c *web.Context) (any, error) {
+			if c.Method() == "POST" {
+				created := web.Created()
+				created.Location = "/items/3"
+				return web.JSON(map[string]any{"id": 3, "name": "scone"}), created
+			}
+			items, err := listItems(c.Context())
+			if err != nil {
+				return nil, err
+			}
+			return web.JSON(map[string]any{"items": items, "count": len(items)}), nil
+		},
+	})
+	show(app, "GET", "/items", "")
+	show(app, "POST", "/items", "")
+	// Output:
+	// GET /items -> 200 {"count":2,"items":["tea","cake"]}
+	// POST /items -> 201 http://example.com/items/3 {"id":3,"name":"scone"}
+}
+
+// The request's context is done when the client goes away; a query given
+// it stops, and the handler's error answers 500 (its cause logged).
+func ExampleContext_Context() {
+	app, _ := web.New(web.URLs{
+		"/items", func(c *web.Context) (any, error) {
+			items, err := listItems(c.Context())
+			if err != nil {
+				return nil, fmt.Errorf("listing items: %w", err)
+			}
+			return strings.Join(items, ", "), nil
+		},
+	})
+	app.Logger = slog.New(slog.DiscardHandler)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel() // the client hung up
+	for _, ctx := range []context.Context{context.Background(), gone} {
+		w := httptest.NewRecorder()
+		app.ServeHTTP(w, httptest.NewRequest("GET", "/items", nil).WithContext(ctx))
+		fmt.Println(w.Code, w.Body)
+	}
+	// Output:
+	// 200 tea, cake
+	// 500 internal server error
 }
 
 func ExampleURLs_conflict() {
