@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -168,6 +171,46 @@ func ExampleContext_Context() {
 	// Output:
 	// 200 tea, cake
 	// 500 internal server error
+}
+
+// File gives an uploaded file's name and content, as web.py's
+// web.input(myfile={}) does. The file name is the client's: data to show,
+// never a path to write to.
+func ExampleStorage_File() {
+	app, _ := web.New(web.URLs{
+		"/upload", func(c *web.Context) (any, error) {
+			in, err := c.Input(web.Required("myfile"))
+			if err != nil {
+				return nil, err // 400 "missing input: myfile"
+			}
+			f := in.File("myfile")
+			r, err := f.Open()
+			if err != nil {
+				return nil, err
+			}
+			defer r.Close()
+			content, err := io.ReadAll(r)
+			if err != nil {
+				return nil, err
+			}
+			return fmt.Sprintf("%s: %q (%d bytes), note %q", f.Filename, content, f.Size, in.Get("note")), nil
+		},
+	})
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("note", "for the record")
+	fw, _ := mw.CreateFormFile("myfile", "../../notes.txt")
+	io.WriteString(fw, "hello, upload")
+	mw.Close()
+
+	r := httptest.NewRequest("POST", "/upload", &body)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	w := httptest.NewRecorder()
+	app.ServeHTTP(w, r)
+	fmt.Println(w.Code, w.Body)
+	// Output:
+	// 200 notes.txt: "hello, upload" (13 bytes), note "for the record"
 }
 
 func ExampleURLs_conflict() {
