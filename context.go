@@ -396,9 +396,40 @@ func (c *Context) Input(opts ...InputOption) (*Storage, error) {
 	return st, nil
 }
 
-// Storage is the result of Input: request values by key, like web.py's
-// Storage, with the body's values ahead of the query's, and the body's
-// files kept apart (File, Files).
+// Cookies returns the request's cookies by name, like web.cookies():
+// Required names cookies that must be sent, and a missing one gives an
+// error that answers 400 naming it; Default gives a value to a cookie the
+// request does not carry. (FromQuery and FromBody mean nothing here.)
+//
+//	ck, err := c.Cookies(web.Required("token"), web.Default("theme", "light"))
+//	if err != nil {
+//		return nil, err // 400 "missing cookie: token"
+//	}
+//
+// A name sent twice keeps both values (List) and Get gives the last, as
+// web.py keeps the last. Values are what the client sent, as Cookie
+// returns them: web.py URL-unquotes them, which corrupts a value that
+// holds a %; decode a value you encoded when you set it. Every value is
+// the client's to choose; SignedCookie reads one it cannot change.
+func (c *Context) Cookies(opts ...InputOption) (*Storage, error) {
+	spec := inputSpec{}
+	for _, o := range opts {
+		o(&spec)
+	}
+	sent := url.Values{}
+	for _, ck := range c.Request.Cookies() {
+		sent.Add(ck.Name, ck.Value)
+	}
+	st := &Storage{sources: []url.Values{sent}, defaults: spec.defaults}
+	if missing := st.missing(spec.required); len(missing) > 0 {
+		return st, BadRequest("missing cookie: " + strings.Join(missing, ", "))
+	}
+	return st, nil
+}
+
+// Storage is the result of Input and Cookies: request values by key, like
+// web.py's Storage. For Input the body's values come ahead of the query's,
+// and the body's files are kept apart (File, Files).
 type Storage struct {
 	sources  []url.Values // in order of precedence
 	defaults map[string][]string

@@ -213,6 +213,31 @@ func ExampleStorage_File() {
 	// 200 notes.txt: "hello, upload" (13 bytes), note "for the record"
 }
 
+// Cookies is web.cookies(*required, **defaults): a missing required
+// cookie answers 400, a default fills in for one not sent.
+func ExampleContext_Cookies() {
+	app, _ := web.New(web.URLs{
+		"/", func(c *web.Context) (any, error) {
+			ck, err := c.Cookies(web.Required("user"), web.Default("theme", "light"))
+			if err != nil {
+				return nil, err
+			}
+			return ck.Get("user") + " likes it " + ck.Get("theme"), nil
+		},
+	})
+	for _, cookie := range []string{"user=ann", "user=bo; theme=dark", "theme=dark"} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Cookie", cookie)
+		w := httptest.NewRecorder()
+		app.ServeHTTP(w, r)
+		fmt.Println(w.Code, w.Body)
+	}
+	// Output:
+	// 200 ann likes it light
+	// 200 bo likes it dark
+	// 400 missing cookie: user
+}
+
 func ExampleURLs_conflict() {
 	_, err := web.New(web.URLs{
 		"/user/new", hello{},

@@ -208,3 +208,53 @@ func TestFileStreamedBackThenRemoved(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
 }
+
+func TestCookiesStorage(t *testing.T) {
+	echo := func(opts ...web.InputOption) func(*web.Context) (any, error) {
+		return func(c *web.Context) (any, error) {
+			ck, err := c.Cookies(opts...)
+			if err != nil {
+				return nil, err
+			}
+			var b strings.Builder
+			for _, k := range ck.Keys() {
+				fmt.Fprintf(&b, "%s=%s%q ", k, ck.Get(k), ck.List(k))
+			}
+			return strings.TrimSpace(b.String()), nil
+		}
+	}
+	tests := []struct {
+		name   string
+		cookie string
+		opts   []web.InputOption
+		code   int
+		want   string
+	}{
+		{"none", "", nil, 200, ""},
+		{"some", "a=1; b=two", nil, 200, `a=1["1"] b=two["two"]`},
+		// web.py keeps the last of a repeated name.
+		{"repeated", "a=1; b=2; a=3", nil, 200, `a=3["1" "3"] b=2["2"]`},
+		{"default", "a=1", []web.InputOption{web.Default("theme", "light")}, 200, `a=1["1"] theme=light["light"]`},
+		{"sent wins over default", "theme=dark", []web.InputOption{web.Default("theme", "light")}, 200, `theme=dark["dark"]`},
+		{"required present", "token=t0k", []web.InputOption{web.Required("token")}, 200, `token=t0k["t0k"]`},
+		{"required empty is present", "token=", []web.InputOption{web.Required("token")}, 200, `token=[""]`},
+		{"required missing", "a=1", []web.InputOption{web.Required("token", "a", "user")}, 400, "missing cookie: token, user"},
+		{"required met by default", "", []web.InputOption{web.Required("page"), web.Default("page", "1")}, 200, `page=1["1"]`},
+		// Values as sent: no URL-unquoting; the quotes of a quoted value go.
+		{"escaped value", `v=a%20b%; q="x y"`, nil, 200, `q=x y["x y"] v=a%20b%["a%20b%"]`},
+		{"FromQuery means nothing", "a=1", []web.InputOption{web.FromQuery()}, 200, `a=1["1"]`},
+		{"malformed pairs skipped", "a=1; ==; (x)=2", nil, 200, `a=1["1"]`},
+	}
+	for _, tt := range tests {
+		app := newApp(t, web.URLs{"/", echo(tt.opts...)})
+		var header []string
+		if tt.cookie != "" {
+			header = []string{"Cookie", tt.cookie}
+		}
+		// The query and the body are not cookies.
+		w := serve(app, "POST", "/?a=query", strings.NewReader("a=form&token=form"), append(header, "Content-Type", "application/x-www-form-urlencoded")...)
+		if w.Code != tt.code || w.Body.String() != tt.want {
+			t.Errorf("%s: Cookie %q: got %d %q, want %d %q", tt.name, tt.cookie, w.Code, w.Body, tt.code, tt.want)
+		}
+	}
+}
