@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"reflect"
 	"regexp"
 	"runtime/debug"
@@ -45,6 +46,20 @@ import (
 // Application routes requests to handler types (web.application). Build
 // one with New; set its exported fields and install middleware before it
 // serves its first request.
+//
+// Another router can serve it under a prefix, as a WSGI server serves a
+// web.py application under SCRIPT_NAME, by removing the prefix from the
+// path with http.StripPrefix:
+//
+//	mux.Handle("/app/", http.StripPrefix("/app", app))
+//	r.Mount("/app", http.StripPrefix("/app", app)) // chi
+//
+// The application then sees its own paths (/app/hello routes as /hello,
+// and /app/static/ serves its StaticDir), and takes the prefix as its
+// HomePath, so that Home, redirects and default cookie paths carry it.
+// The prefix is found by comparing the path with the one the client sent
+// (http.Request.RequestURI). chi's Mount alone does not remove the prefix
+// from the path, hence StripPrefix there too.
 type Application struct {
 	// Logger receives the cause of every 500, handler panics with their
 	// stack, and, under Run, one line per request. Nil means slog.Default().
@@ -150,12 +165,67 @@ func (a *Application) clientIP(r *http.Request) string {
 	return session.RemoteIP(r)
 }
 
-// mountKey is the context key under which a parent application passes the
-// path it mounted a sub-application at.
+// mountKey is the context key under which a parent application tells a
+// sub-application where it mounted it.
 type mountKey struct{}
 
-func contextWithMount(r *http.Request, homePath string) context.Context {
-	return context.WithValue(r.Context(), mountKey{}, homePath)
+// mount is what a parent application passes to the sub-application it
+// mounts. It names the child, since the context reaches whatever the
+// child serves too, another Application among them.
+type mount struct {
+	app      *Application
+	homePath string
+}
+
+func contextWithMount(r *http.Request, child *Application, homePath string) context.Context {
+	return context.WithValue(r.Context(), mountKey{}, mount{child, homePath})
+}
+
+// strippedPrefix returns the prefix that a router in front of the
+// application removed from the request path, as http.StripPrefix does,
+// and the request with a path that begins with a slash. The prefix is
+// what the client sent (net/http keeps it in RequestURI) before the path
+// the application got; it is the home path, as web.py's SCRIPT_NAME, so
+// that Home, redirects and default cookie paths carry it. Only a clean
+// prefix counts ("/app", not "/" nor "/a/.."), so that a middleware that
+// merely cleans the path moves no home.
+func strippedPrefix(r *http.Request) (string, *http.Request) {
+	got := r.URL.Path
+	if r.RequestURI == "" || r.RequestURI == "*" {
+		return "", r
+	}
+	sent, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil || sent.Path == got || !strings.HasSuffix(sent.Path, got) {
+		return "", r
+	}
+	home := sent.Path[:len(sent.Path)-len(got)]
+	if strings.HasPrefix(got, "/") || got == "" && !strings.HasSuffix(home, "/") {
+		if !cleanPrefix(home) {
+			return "", r
+		}
+		return home, r
+	}
+	// StripPrefix("/app/") leaves "x" of "/app/x", and "" of "/app/":
+	// the slash is the application's.
+	home, ok := strings.CutSuffix(home, "/")
+	if !ok || !cleanPrefix(home) {
+		return "", r
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path = "/" + u.Path
+	if u.RawPath != "" {
+		u.RawPath = "/" + u.RawPath
+	}
+	r2.URL = &u
+	return home, r2
+}
+
+// cleanPrefix reports whether home can be a home path: "/app", not "",
+// "/" nor "/a/..".
+func cleanPrefix(home string) bool {
+	return home != "/" && strings.HasPrefix(home, "/") && home == path.Clean(home)
 }
 
 // written is the result of a route that wrote the response itself (a
@@ -168,8 +238,12 @@ var errPanic = errors.New("web: handler panicked")
 // core is the application below its middleware: static files, then the
 // processors around routing and the handler, then the response.
 func (a *Application) core(w http.ResponseWriter, r *http.Request) {
-	homePath, _ := r.Context().Value(mountKey{}).(string)
-	if homePath == "" && a.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {
+	m, _ := r.Context().Value(mountKey{}).(mount)
+	homePath, mounted := m.homePath, m.app == a
+	if !mounted {
+		homePath, r = strippedPrefix(r)
+	}
+	if !mounted && a.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {
 		a.serveStatic(w, r)
 		return
 	}
@@ -270,7 +344,7 @@ func redirectRule(c *Context, rule *Error) *Error {
 // removed from its path, as web.py does for a mounted application.
 func (a *Application) serveMount(c *Context, ep *endpoint, rest string) {
 	r := c.Request
-	r2 := r.WithContext(contextWithMount(r, c.homePath+ep.pattern))
+	r2 := r.WithContext(contextWithMount(r, ep.mount, c.homePath+ep.pattern))
 	u := *r.URL
 	u.Path = rest
 	u.RawPath = ""

@@ -76,7 +76,7 @@ func (c *Context) IP() string { return c.app.clientIP(c.Request) }
 
 // HomePath returns the URL path the application is mounted at: "" for
 // the top-level application, "/blog" inside a sub-application mounted at
-// /blog (web.ctx.homepath).
+// /blog, "/app" under http.StripPrefix("/app", app) (web.ctx.homepath).
 func (c *Context) HomePath() string { return c.homePath }
 
 // HomeDomain returns the scheme and host the request was sent to, such as
