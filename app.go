@@ -445,17 +445,27 @@ func (a *Application) writeResult(c *Context, status int, result any) {
 			h.Set("Content-Type", ct)
 		}
 	}
-	switch v := result.(type) {
-	case http.Handler:
-		v.ServeHTTP(w, c.Request) // it writes the whole response, status included
-		return
-	case io.Closer:
-		defer v.Close()
+	// Text comes first, so that a Stringer that is also a Reader or a
+	// Handler (*bytes.Buffer) is sent whole, with its length.
+	text, ctype, isText := textOf(result)
+	if !isText {
+		switch v := result.(type) {
+		case http.Handler:
+			v.ServeHTTP(w, c.Request) // it writes the whole response, status included
+			return
+		case io.Closer:
+			defer v.Close()
+		}
 	}
 	if bodiless(status) {
 		// 204 and 304 have no body, so whatever the result was is dropped
 		// rather than sent with a type it does not have.
 		writeBody(c, status, "")
+		return
+	}
+	if isText {
+		setType(ctype)
+		writeBody(c, status, text)
 		return
 	}
 	switch v := result.(type) {
@@ -477,9 +487,11 @@ func (a *Application) writeResult(c *Context, status int, result any) {
 		h.Set("Content-Type", textPlain)
 		writeBody(c, http.StatusInternalServerError, "internal server error")
 	default:
-		if body, ct, ok := textOf(result); ok {
-			setType(ct)
-			writeBody(c, status, body)
+		// Named string, number and bool types (type Celsius float64)
+		// are text too, as web.py's str(result) would make them.
+		if text, ok := formatKind(result); ok {
+			setType(textPlain)
+			writeBody(c, status, text)
 			return
 		}
 		a.logger().Error(fmt.Sprintf("web: handler returned a %T; return a string, []byte, number, fmt.Stringer, io.Reader, web.HTML, web.JSON(v) or http.Handler", result),
@@ -510,7 +522,8 @@ func (a *Application) stream(c *Context, status int, r io.Reader) {
 }
 
 // textOf returns the body of a result that is text, and its default
-// Content-Type.
+// Content-Type. Named kinds (formatKind) are left for after the readers
+// and handlers, which they may also be.
 func textOf(result any) (body, ctype string, ok bool) {
 	switch v := result.(type) {
 	case string:
@@ -523,11 +536,6 @@ func textOf(result any) (body, ctype string, ok bool) {
 		return v.String(), textPlain, true
 	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, bool:
 		return formatNumber(v), textPlain, true
-	}
-	// Named string, number and bool types (type Celsius float64) are
-	// text too, as web.py's str(result) would make them.
-	if text, ok := formatKind(result); ok {
-		return text, textPlain, true
 	}
 	return "", "", false
 }

@@ -64,6 +64,15 @@ func captureLog(app *web.Application) *logBuffer {
 	return b
 }
 
+// stringHandler is a Stringer and an http.Handler: the Stringer wins.
+type stringHandler struct{}
+
+func (stringHandler) String() string { return "the String" }
+
+func (stringHandler) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	io.WriteString(w, "the handler")
+}
+
 type stringer struct{}
 
 func (stringer) String() string { return "I am a Stringer" }
@@ -98,6 +107,9 @@ func TestResults(t *testing.T) {
 		{"float32", returns(float32(0.1), nil), 200, "0.1", text, "3"},
 		{"bool", returns(true, nil), 200, "true", text, "4"},
 		{"Stringer", returns(stringer{}, nil), 200, "I am a Stringer", text, "15"},
+		// A Stringer that is also a Reader is text, with its length.
+		{"bytes.Buffer", returns(bytes.NewBufferString("buffered"), nil), 200, "buffered", text, "8"},
+		{"Stringer and Handler", returns(stringHandler{}, nil), 200, "the String", text, "10"},
 		{"Reader", returns(strings.NewReader("streamed"), nil), 200, "streamed", text, ""},
 		{"Reader of HTML", returns(strings.NewReader("<html><body>x"), nil), 200, "<html><body>x", "text/html; charset=utf-8", ""},
 		{"ReadCloser", returns(closer, nil), 200, "closed afterwards", text, ""},
