@@ -191,8 +191,9 @@ func contextWithMount(r *http.Request, child *Application, homePath string) cont
 // merely cleans the path moves no home.
 func strippedPrefix(r *http.Request) (string, *http.Request) {
 	got := r.URL.Path
-	if r.RequestURI == "" || r.RequestURI == "*" {
-		return "", r
+	sentPath, _, _ := strings.Cut(r.RequestURI, "?")
+	if sentPath == got || r.RequestURI == "" || r.RequestURI == "*" {
+		return "", r // what nearly every request is, without parsing
 	}
 	sent, err := url.ParseRequestURI(r.RequestURI)
 	if err != nil || sent.Path == got || !strings.HasSuffix(sent.Path, got) {

@@ -37,7 +37,8 @@ import (
 //     the request is redirected, with \1, \2 ... in the target replaced by
 //     the captures and, for GET and HEAD, the query string kept;
 //   - a function func(*web.Context) (any, error), or a func type with that
-//     signature and no HTTP methods: called for every request method, as
+//     signature and neither HTTP methods nor ServeHTTP: called for every
+//     request method, as
 //     web.py calls a function target; c.Method() tells them apart. HEAD
 //     calls it and sends no body. OPTIONS does not call it: it answers 204
 //     with an Allow header listing every method, so that a preflight or
