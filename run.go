@@ -143,9 +143,10 @@ func inHostsFile(name, path string) bool {
 // Run serves the application like web.py's app.run(): on the address given
 // as the first command-line argument (see ParseAddr), else on 0.0.0.0:PORT
 // when the PORT environment variable is set, else on 0.0.0.0:8080. It
-// prints the URL it serves, logs one line per request, and on SIGINT or
-// SIGTERM stops accepting connections and lets requests in flight finish
-// (for up to 30 seconds) before it returns.
+// prints a URL to open (http://127.0.0.1:PORT/ when it listens on every
+// interface, and a line saying so), logs one line per request, and on
+// SIGINT or SIGTERM stops accepting connections and lets requests in
+// flight finish (for up to 30 seconds) before it returns.
 //
 // Unlike web.py, an explicit argument wins over PORT, so that
 // `go run ./examples/count 8080` does what it says in any shell.
