@@ -539,4 +539,4 @@ func (s *Storage) File(key string) *multipart.FileHeader {
 // Files returns every file uploaded under key, in the order of the body
 // (<input type="file" multiple>), or nil. What File says of the files
 // holds for each.
-func (s *Storage) Files(key string) []*multipart.FileHeader { return s.files[key] }
+func (s *Storage) Files(key string) []*multipart.FileHeader { return slices.Clone(s.files[key]) }
