@@ -398,40 +398,24 @@ func funcTarget(target any) (fn methodFunc, isFunc bool, reason string) {
 // signature, so that the mistake shows when the application is built.
 func newHandlerType(target any) (*handlerType, error) {
 	v := reflect.ValueOf(target)
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return nil, fmt.Errorf("target is a nil %T", target)
-		}
+	switch {
+	case (v.Kind() == reflect.Pointer || v.Kind() == reflect.Func) && v.IsNil():
+		// A nil func whose type has GET would panic on every request.
+		return nil, fmt.Errorf("target is a nil %T", target)
+	case v.Kind() == reflect.Pointer:
 		v = v.Elem()
 	}
 	t := v.Type()
 	h := &handlerType{name: t.String(), value: v}
-	pt := reflect.PointerTo(t)
-	found := false
-	for i, name := range httpMethods {
-		m, ok := pt.MethodByName(name)
-		if !ok {
-			continue
-		}
-		mt := m.Type // includes the receiver
-		if mt.NumIn() != 2 || mt.In(1) != contextPtrType || mt.NumOut() != 2 || mt.Out(0) != anyType || mt.Out(1) != errorType {
-			return nil, fmt.Errorf("%s.%s has signature %s; a handler method must be func(*web.Context) (any, error)",
-				t, name, strings.Replace(mt.String(), "func(*"+t.String()+", ", "func(", 1))
-		}
-		if _, onValue := t.MethodByName(name); !onValue {
-			h.ptr = true
-		}
-		found = true
-		h.has[i] = true
-	}
-	if !found {
-		return nil, nil
+	found, err := h.findMethods(t)
+	if err != nil || !found {
+		return nil, err
 	}
 	// Method indexes differ between T and *T; take them from the type the
 	// per-request instance will have.
 	it := t
 	if h.ptr {
-		it = pt
+		it = reflect.PointerTo(t)
 	}
 	var allow []string
 	for i, name := range httpMethods {
@@ -445,6 +429,29 @@ func newHandlerType(target any) (*handlerType, error) {
 	}
 	h.allow = strings.Join(allow, ", ")
 	return h, nil
+}
+
+// findMethods records which HTTP methods t has, and whether any needs a
+// pointer receiver; it reports a method of the wrong signature.
+func (h *handlerType) findMethods(t reflect.Type) (found bool, err error) {
+	pt := reflect.PointerTo(t)
+	for i, name := range httpMethods {
+		m, ok := pt.MethodByName(name)
+		if !ok {
+			continue
+		}
+		mt := m.Type // includes the receiver
+		if mt.NumIn() != 2 || mt.In(1) != contextPtrType || mt.NumOut() != 2 || mt.Out(0) != anyType || mt.Out(1) != errorType {
+			return false, fmt.Errorf("%s.%s has signature %s; a handler method must be func(*web.Context) (any, error)",
+				t, name, strings.Replace(mt.String(), "func(*"+t.String()+", ", "func(", 1))
+		}
+		if _, onValue := t.MethodByName(name); !onValue {
+			h.ptr = true
+		}
+		found = true
+		h.has[i] = true
+	}
+	return found, nil
 }
 
 // methodIndex returns the position of method in httpMethods, or -1.

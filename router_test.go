@@ -288,6 +288,7 @@ func TestPatternErrors(t *testing.T) {
 		{"function without results", web.URLs{"/a", func(http.ResponseWriter) {}}, "/a", "", "func(http.ResponseWriter)"},
 		{"nil function", web.URLs{"/a", (func(*web.Context) (any, error))(nil)}, "/a", "", "nil"},
 		{"nil named function", web.URLs{"/a", plainFunc(nil)}, "/a", "", "nil"},
+		{"nil function with methods", web.URLs{"/a", handle(nil)}, "/a", "", "nil web_test.handle"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
