@@ -24,6 +24,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +32,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"reflect"
 	"regexp"
 	"runtime/debug"
@@ -44,6 +46,20 @@ import (
 // Application routes requests to handler types (web.application). Build
 // one with New; set its exported fields and install middleware before it
 // serves its first request.
+//
+// Another router can serve it under a prefix, as a WSGI server serves a
+// web.py application under SCRIPT_NAME, by removing the prefix from the
+// path with http.StripPrefix:
+//
+//	mux.Handle("/app/", http.StripPrefix("/app", app))
+//	r.Mount("/app", http.StripPrefix("/app", app)) // chi
+//
+// The application then sees its own paths (/app/hello routes as /hello,
+// and /app/static/ serves its StaticDir), and takes the prefix as its
+// HomePath, so that Home, redirects and default cookie paths carry it.
+// The prefix is found by comparing the path with the one the client sent
+// (http.Request.RequestURI). chi's Mount alone does not remove the prefix
+// from the path, hence StripPrefix there too.
 type Application struct {
 	// Logger receives the cause of every 500, handler panics with their
 	// stack, and, under Run, one line per request. Nil means slog.Default().
@@ -149,12 +165,68 @@ func (a *Application) clientIP(r *http.Request) string {
 	return session.RemoteIP(r)
 }
 
-// mountKey is the context key under which a parent application passes the
-// path it mounted a sub-application at.
+// mountKey is the context key under which a parent application tells a
+// sub-application where it mounted it.
 type mountKey struct{}
 
-func contextWithMount(r *http.Request, homePath string) context.Context {
-	return context.WithValue(r.Context(), mountKey{}, homePath)
+// mount is what a parent application passes to the sub-application it
+// mounts. It names the child, since the context reaches whatever the
+// child serves too, another Application among them.
+type mount struct {
+	app      *Application
+	homePath string
+}
+
+func contextWithMount(r *http.Request, child *Application, homePath string) context.Context {
+	return context.WithValue(r.Context(), mountKey{}, mount{child, homePath})
+}
+
+// strippedPrefix returns the prefix that a router in front of the
+// application removed from the request path, as http.StripPrefix does,
+// and the request with a path that begins with a slash. The prefix is
+// what the client sent (net/http keeps it in RequestURI) before the path
+// the application got; it is the home path, as web.py's SCRIPT_NAME, so
+// that Home, redirects and default cookie paths carry it. Only a clean
+// prefix counts ("/app", not "/" nor "/a/.."), so that a middleware that
+// merely cleans the path moves no home.
+func strippedPrefix(r *http.Request) (string, *http.Request) {
+	got := r.URL.Path
+	sentPath, _, _ := strings.Cut(r.RequestURI, "?")
+	if sentPath == got || r.RequestURI == "" || r.RequestURI == "*" {
+		return "", r // what nearly every request is, without parsing
+	}
+	sent, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil || sent.Path == got || !strings.HasSuffix(sent.Path, got) {
+		return "", r
+	}
+	home := sent.Path[:len(sent.Path)-len(got)]
+	if strings.HasPrefix(got, "/") || got == "" && !strings.HasSuffix(home, "/") {
+		if !cleanPrefix(home) {
+			return "", r
+		}
+		return home, r
+	}
+	// StripPrefix("/app/") leaves "x" of "/app/x", and "" of "/app/":
+	// the slash is the application's.
+	home, ok := strings.CutSuffix(home, "/")
+	if !ok || !cleanPrefix(home) {
+		return "", r
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path = "/" + u.Path
+	if u.RawPath != "" {
+		u.RawPath = "/" + u.RawPath
+	}
+	r2.URL = &u
+	return home, r2
+}
+
+// cleanPrefix reports whether home can be a home path: "/app", not "",
+// "/" nor "/a/..".
+func cleanPrefix(home string) bool {
+	return home != "/" && strings.HasPrefix(home, "/") && home == path.Clean(home)
 }
 
 // written is the result of a route that wrote the response itself (a
@@ -167,8 +239,12 @@ var errPanic = errors.New("web: handler panicked")
 // core is the application below its middleware: static files, then the
 // processors around routing and the handler, then the response.
 func (a *Application) core(w http.ResponseWriter, r *http.Request) {
-	homePath, _ := r.Context().Value(mountKey{}).(string)
-	if homePath == "" && a.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {
+	m, _ := r.Context().Value(mountKey{}).(mount)
+	homePath, mounted := m.homePath, m.app == a
+	if !mounted {
+		homePath, r = strippedPrefix(r)
+	}
+	if !mounted && a.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {
 		a.serveStatic(w, r)
 		return
 	}
@@ -227,6 +303,13 @@ func (a *Application) route(c *Context) (any, error) {
 	case ep.plain != nil:
 		ep.plain.ServeHTTP(c.Response, c.Request)
 		return written{}, nil
+	case ep.fn != nil:
+		if c.Request.Method == http.MethodOptions {
+			c.Response.Header().Set("Allow", allMethods)
+			c.status = http.StatusNoContent
+			return nil, nil
+		}
+		return ep.fn(c) // respond drops the body of a HEAD
 	}
 	h := ep.handler
 	m := methodIndex(c.Request.Method)
@@ -262,7 +345,7 @@ func redirectRule(c *Context, rule *Error) *Error {
 // removed from its path, as web.py does for a mounted application.
 func (a *Application) serveMount(c *Context, ep *endpoint, rest string) {
 	r := c.Request
-	r2 := r.WithContext(contextWithMount(r, c.homePath+ep.pattern))
+	r2 := r.WithContext(contextWithMount(r, ep.mount, c.homePath+ep.pattern))
 	u := *r.URL
 	u.Path = rest
 	u.RawPath = ""
@@ -284,33 +367,74 @@ func (a *Application) respond(c *Context, result any, err error) {
 		a.logger().Error("web: "+c.fatal.Error(), "method", c.Request.Method, "path", c.Request.URL.Path)
 		result, err = nil, errPanic
 	}
-	w, h := c.Response, c.Response.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	if err != nil {
-		var he *Error
-		if !errors.As(err, &he) {
-			if err != errPanic {
-				a.logger().Error("web: handler error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
-			}
-			he = &Error{Status: http.StatusInternalServerError}
-		} else if !validStatus(he.Status) {
-			a.logger().Error(fmt.Sprintf("web: handler returned an error with status %d; a response status is 200 to 999", he.Status),
-				"method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
-			he = &Error{Status: http.StatusInternalServerError}
-		}
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		body := he.Error()
-		if he.Location != "" {
-			h.Set("Location", c.absoluteURL(he.Location))
-			body = he.Message
-		}
-		writeBody(c, he.Status, body)
-		return
-	}
+	c.Response.Header().Set("X-Content-Type-Options", "nosniff")
 	status := c.status
+	if err != nil {
+		he := a.httpError(c, err)
+		if !he.success() || result == nil {
+			writeError(c, he)
+			return
+		}
+		// A success status is no failure: the result is its body.
+		if he.Location != "" {
+			c.Response.Header().Set("Location", c.absoluteURL(he.Location))
+		}
+		status = he.Status
+	}
 	if status == 0 {
 		status = http.StatusOK
 	}
+	a.writeResult(c, status, result)
+}
+
+// httpError returns the *Error that err answers with, logging what an
+// operator must see: any error that carries no status (answered 500), a
+// status no response can have, and the cause around a 5xx *Error that
+// the handler wrapped with context.
+func (a *Application) httpError(c *Context, err error) *Error {
+	var he *Error
+	switch {
+	case !errors.As(err, &he):
+		if err != errPanic {
+			a.logger().Error("web: handler error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		}
+		return &Error{Status: http.StatusInternalServerError}
+	case !validStatus(he.Status):
+		a.logger().Error(fmt.Sprintf("web: handler returned an error with status %d; a response status is 200 to 999", he.Status),
+			"method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+		return &Error{Status: http.StatusInternalServerError}
+	case he.Status >= 500 && err != error(he):
+		a.logger().Error("web: handler error", "method", c.Request.Method, "path", c.Request.URL.Path, "status", he.Status, "err", err)
+	}
+	return he
+}
+
+// writeError answers with an *Error: its message as plain text, or for a
+// redirect its Location and no body (unless it has a Message).
+func writeError(c *Context, he *Error) {
+	h := c.Response.Header()
+	body := he.Error()
+	if he.Location != "" {
+		h.Set("Location", c.absoluteURL(he.Location))
+		if !he.success() {
+			body = he.Message
+		}
+	}
+	if !bodiless(he.Status) {
+		h.Set("Content-Type", textPlain)
+	}
+	writeBody(c, he.Status, body)
+}
+
+const (
+	textPlain = "text/plain; charset=utf-8"
+	textHTML  = "text/html; charset=utf-8"
+	appJSON   = "application/json; charset=utf-8"
+)
+
+// writeResult writes a successful result with status.
+func (a *Application) writeResult(c *Context, status int, result any) {
+	w, h := c.Response, c.Response.Header()
 	if !validStatus(status) {
 		// net/http panics on such a code, outside the handler's recover.
 		a.logger().Error(fmt.Sprintf("web: SetStatus(%d); a response status is 200 to 999", status),
@@ -322,62 +446,104 @@ func (a *Application) respond(c *Context, result any, err error) {
 			h.Set("Content-Type", ct)
 		}
 	}
+	// Text comes first, so that a Stringer that is also a Reader or a
+	// Handler (*bytes.Buffer) is sent whole, with its length.
+	text, ctype, isText := textOf(result)
+	if !isText {
+		switch v := result.(type) {
+		case http.Handler:
+			v.ServeHTTP(w, c.Request) // it writes the whole response, status included
+			return
+		case io.Closer:
+			defer v.Close()
+		}
+	}
+	if bodiless(status) {
+		// 204 and 304 have no body, so whatever the result was is dropped
+		// rather than sent with a type it does not have.
+		writeBody(c, status, "")
+		return
+	}
+	if isText {
+		setType(ctype)
+		writeBody(c, status, text)
+		return
+	}
 	switch v := result.(type) {
 	case nil:
 		writeBody(c, status, "")
-	case string:
-		setType("text/plain; charset=utf-8")
-		writeBody(c, status, v)
-	case HTML:
-		setType("text/html; charset=utf-8")
-		writeBody(c, status, string(v))
-	case []byte:
-		setType(http.DetectContentType(v))
-		writeBody(c, status, string(v))
-	case fmt.Stringer:
-		setType("text/plain; charset=utf-8")
-		writeBody(c, status, v.String())
-	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, bool:
-		setType("text/plain; charset=utf-8")
-		writeBody(c, status, formatNumber(v))
-	case http.Handler:
-		v.ServeHTTP(w, c.Request)
 	case io.Reader:
-		if cl, ok := v.(io.Closer); ok {
-			defer cl.Close()
+		a.stream(c, status, v)
+	case JSONResult:
+		body, err := json.Marshal(v.Value)
+		if err != nil {
+			a.logger().Error("web: encoding the JSON result failed", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
+			h.Set("Content-Type", textPlain)
+			writeBody(c, http.StatusInternalServerError, "internal server error")
+			return
 		}
-		var body io.Reader = v
-		if h.Get("Content-Type") == "" {
-			// Sniff as for []byte, here rather than in net/http, so
-			// that the type does not depend on which ResponseWriter
-			// (server, recorder, middleware) is underneath.
-			br := bufio.NewReaderSize(v, sniffLen)
-			head, _ := br.Peek(sniffLen)
-			setType(http.DetectContentType(head))
-			body = br
-		}
-		w.WriteHeader(status)
-		if c.Request.Method != http.MethodHead {
-			if _, err := io.Copy(w, body); err != nil {
-				a.logger().Warn("web: streaming the response body failed", "path", c.Request.URL.Path, "err", err)
-			}
-		}
+		setType(appJSON)
+		writeBody(c, status, string(body))
 	case internalError:
-		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Content-Type", textPlain)
 		writeBody(c, http.StatusInternalServerError, "internal server error")
 	default:
 		// Named string, number and bool types (type Celsius float64)
 		// are text too, as web.py's str(result) would make them.
 		if text, ok := formatKind(result); ok {
-			setType("text/plain; charset=utf-8")
+			setType(textPlain)
 			writeBody(c, status, text)
 			return
 		}
-		a.logger().Error(fmt.Sprintf("web: handler returned a %T; return a string, []byte, number, fmt.Stringer, io.Reader, web.HTML or http.Handler", result),
+		a.logger().Error(fmt.Sprintf("web: handler returned a %T; return a string, []byte, number, fmt.Stringer, io.Reader, web.HTML, web.JSON(v) or http.Handler", result),
 			"method", c.Request.Method, "path", c.Request.URL.Path)
-		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Content-Type", textPlain)
 		writeBody(c, http.StatusInternalServerError, "internal server error")
 	}
+}
+
+// stream copies a reader result to the response.
+func (a *Application) stream(c *Context, status int, r io.Reader) {
+	w, h := c.Response, c.Response.Header()
+	if h.Get("Content-Type") == "" {
+		// Sniff as for []byte, here rather than in net/http, so that
+		// the type does not depend on which ResponseWriter (server,
+		// recorder, middleware) is underneath.
+		br := bufio.NewReaderSize(r, sniffLen)
+		head, _ := br.Peek(sniffLen)
+		h.Set("Content-Type", http.DetectContentType(head))
+		r = br
+	}
+	w.WriteHeader(status)
+	if c.Request.Method != http.MethodHead {
+		if _, err := io.Copy(w, r); err != nil {
+			a.logger().Warn("web: streaming the response body failed", "path", c.Request.URL.Path, "err", err)
+		}
+	}
+}
+
+// textOf returns the body of a result that is text, and its default
+// Content-Type. Named kinds (formatKind) are left for after the readers
+// and handlers, which they may also be.
+func textOf(result any) (body, ctype string, ok bool) {
+	switch v := result.(type) {
+	case string:
+		return v, textPlain, true
+	case HTML:
+		return string(v), textHTML, true
+	case []byte:
+		return string(v), http.DetectContentType(v), true
+	case fmt.Stringer:
+		return v.String(), textPlain, true
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, bool:
+		return formatNumber(v), textPlain, true
+	}
+	return "", "", false
+}
+
+// bodiless reports whether a response with status never has a body.
+func bodiless(status int) bool {
+	return status == http.StatusNoContent || status == http.StatusNotModified
 }
 
 // internalError is the result that answers a generic 500, its cause
@@ -413,7 +579,7 @@ const sniffLen = 512
 // writeBody writes a body of known length; HEAD gets the headers only.
 func writeBody(c *Context, status int, body string) {
 	w := c.Response
-	if status == http.StatusNoContent || status == http.StatusNotModified {
+	if bodiless(status) {
 		w.WriteHeader(status)
 		return
 	}

@@ -64,6 +64,15 @@ func captureLog(app *web.Application) *logBuffer {
 	return b
 }
 
+// stringHandler is a Stringer and an http.Handler: the Stringer wins.
+type stringHandler struct{}
+
+func (stringHandler) String() string { return "the String" }
+
+func (stringHandler) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	io.WriteString(w, "the handler")
+}
+
 type stringer struct{}
 
 func (stringer) String() string { return "I am a Stringer" }
@@ -98,6 +107,9 @@ func TestResults(t *testing.T) {
 		{"float32", returns(float32(0.1), nil), 200, "0.1", text, "3"},
 		{"bool", returns(true, nil), 200, "true", text, "4"},
 		{"Stringer", returns(stringer{}, nil), 200, "I am a Stringer", text, "15"},
+		// A Stringer that is also a Reader is text, with its length.
+		{"bytes.Buffer", returns(bytes.NewBufferString("buffered"), nil), 200, "buffered", text, "8"},
+		{"Stringer and Handler", returns(stringHandler{}, nil), 200, "the String", text, "10"},
 		{"Reader", returns(strings.NewReader("streamed"), nil), 200, "streamed", text, ""},
 		{"Reader of HTML", returns(strings.NewReader("<html><body>x"), nil), 200, "<html><body>x", "text/html; charset=utf-8", ""},
 		{"ReadCloser", returns(closer, nil), 200, "closed afterwards", text, ""},
@@ -909,11 +921,17 @@ func TestParseAddr(t *testing.T) {
 		{"[::1]:8000", "tcp", "[::1]:8000", false},
 		{"::", "tcp", "[::]:8080", false},
 		{"/tmp/sock", "unix", "/tmp/sock", false},
-		// web.py refuses host names; this accepts them.
+		// web.py refuses host names; this accepts localhost and the
+		// names of /etc/hosts (run_internal_test.go), never DNS.
 		{"localhost:8000", "tcp", "localhost:8000", false},
 		{"localhost", "tcp", "localhost:8080", false},
-		{"fff", "tcp", "fff:8080", false},
-		{"my-host.example.org:80", "tcp", "my-host.example.org:80", false},
+		{"LocalHost:80", "tcp", "LocalHost:80", false},
+		{"fff", "", "", true},
+		{"bogus", "", "", true},
+		{"bogus:8000", "", "", true},
+		{"808O", "", "", true},
+		{"my-host.example.org:80", "", "", true},
+		{"localhost.example.org", "", "", true},
 		// More forms.
 		{"::1", "tcp", "[::1]:8080", false},
 		{"[::1]", "tcp", "[::1]:8080", false},
@@ -948,6 +966,13 @@ func TestParseAddr(t *testing.T) {
 		}
 		if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("%q", tt.arg)) {
 			t.Errorf("ParseAddr(%q): error %q does not quote the argument", tt.arg, err)
+		}
+	}
+	// A name that is not this machine's says what to write instead.
+	_, _, err := web.ParseAddr("bogus")
+	for _, s := range []string{"not an IP address", "DNS", "8080", "127.0.0.1:8080", "socket"} {
+		if err == nil || !strings.Contains(err.Error(), s) {
+			t.Errorf("ParseAddr(\"bogus\"): error %v does not mention %q", err, s)
 		}
 	}
 }
@@ -1243,8 +1268,8 @@ func TestServeLogsToLogger(t *testing.T) {
 	}
 }
 
-// startRun runs app.Run with args as the command line and returns the URL
-// it prints and a channel with Run's result.
+// startRun runs app.Run with args as the command line and returns what it
+// prints (the URL first) and a channel with Run's result.
 func startRun(t *testing.T, app *web.Application, args ...string) (string, <-chan error) {
 	t.Helper()
 	oldArgs, oldStdout := os.Args, os.Stdout
@@ -1291,22 +1316,30 @@ func TestRun(t *testing.T) {
 		port string
 		sig  syscall.Signal
 		host string // what the printed URL starts with
+		note string // the line after it, up to the port
 	}{
-		{"argument, SIGINT", []string{"127.0.0.1:0"}, "", syscall.SIGINT, "http://127.0.0.1:"},
-		{"argument wins over PORT, SIGTERM", []string{"127.0.0.1:0"}, "not-a-port", syscall.SIGTERM, "http://127.0.0.1:"},
-		{"PORT", nil, "0", syscall.SIGINT, "http://0.0.0.0:"},
-		{"no host", []string{":0"}, "", syscall.SIGTERM, "http://0.0.0.0:"},
-		{"host name", []string{"localhost:0"}, "", syscall.SIGINT, "http://localhost:"},
+		{"argument, SIGINT", []string{"127.0.0.1:0"}, "", syscall.SIGINT, "http://127.0.0.1:", ""},
+		{"argument wins over PORT, SIGTERM", []string{"127.0.0.1:0"}, "not-a-port", syscall.SIGTERM, "http://127.0.0.1:", ""},
+		// Every interface: a URL that opens, and a line saying so.
+		{"PORT", nil, "0", syscall.SIGINT, "http://127.0.0.1:", "listening on all interfaces (0.0.0.0:"},
+		{"no host", []string{":0"}, "", syscall.SIGTERM, "http://127.0.0.1:", "listening on all interfaces (0.0.0.0:"},
+		{"all interfaces", []string{"0.0.0.0:0"}, "", syscall.SIGTERM, "http://127.0.0.1:", "listening on all interfaces (0.0.0.0:"},
+		{"host name", []string{"localhost:0"}, "", syscall.SIGINT, "http://localhost:", ""},
 	} {
 		t.Setenv("PORT", tt.port)
-		u, done := startRun(t, app, tt.args...)
+		out, done := startRun(t, app, tt.args...)
+		u, note, _ := strings.Cut(out, "\n")
 		if !strings.HasPrefix(u, "http://") || !strings.HasSuffix(u, "/") {
-			t.Fatalf("%s: Run printed %q, or failed: %v", tt.name, u, <-done)
+			t.Fatalf("%s: Run printed %q, or failed: %v", tt.name, out, <-done)
 		}
 		if !strings.HasPrefix(u, tt.host) || strings.HasSuffix(u, ":0/") {
 			t.Errorf("%s: Run printed %s, want %sPORT/ with the port it got", tt.name, u, tt.host)
 		}
-		if got := get(strings.Replace(u, "0.0.0.0", "127.0.0.1", 1)); got != "running" {
+		_, port, _ := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(u, "http://"), "/"))
+		if tt.note == "" && note != "" || tt.note != "" && note != tt.note+port+")" {
+			t.Errorf("%s: Run printed %q after the URL, want %q", tt.name, note, tt.note)
+		}
+		if got := get(u); got != "running" {
 			t.Errorf("%s: got %q", tt.name, got)
 		}
 		// Run has its signal handler in place before it prints the URL.
@@ -1315,8 +1348,8 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s: Run returned %v after %v, want nil", tt.name, err, tt.sig)
 		}
 	}
-	if n := strings.Count(logs.String(), `msg="GET /"`); n != 5 {
-		t.Errorf("%d request lines logged, want 5:\n%s", n, logs)
+	if n := strings.Count(logs.String(), `msg="GET /"`); n != 6 {
+		t.Errorf("%d request lines logged, want 6:\n%s", n, logs)
 	}
 
 	for _, tt := range []struct {
@@ -1325,6 +1358,7 @@ func TestRun(t *testing.T) {
 	}{
 		{[]string{"99999"}, ""},
 		{[]string{"bad host"}, ""},
+		{[]string{"bogus:0"}, ""},
 		{nil, "http"},
 		{nil, "70000"},
 	} {

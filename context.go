@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,12 @@ type Context struct {
 	fatal    error           // a misuse found during the request that must answer 500
 }
 
+// Context returns the request's context, with the values middleware
+// added to it (the sessions among them). It is done when the client's
+// connection closes or the request is canceled: pass it to database and
+// HTTP calls, so that they stop when nobody waits for the answer.
+func (c *Context) Context() context.Context { return c.Request.Context() }
+
 // Path returns the request path within the application, without the
 // prefix of a mount (web.ctx.path).
 func (c *Context) Path() string { return c.path }
@@ -69,7 +76,7 @@ func (c *Context) IP() string { return c.app.clientIP(c.Request) }
 
 // HomePath returns the URL path the application is mounted at: "" for
 // the top-level application, "/blog" inside a sub-application mounted at
-// /blog (web.ctx.homepath).
+// /blog, "/app" under http.StripPrefix("/app", app) (web.ctx.homepath).
 func (c *Context) HomePath() string { return c.homePath }
 
 // HomeDomain returns the scheme and host the request was sent to, such as
@@ -296,9 +303,14 @@ func (c *Context) parseForm() (url.Values, error) {
 		c.upload = c.Request.MultipartForm
 		if err != nil {
 			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
+			switch {
+			case errors.As(err, &tooBig):
 				c.formErr = HTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", tooBig.Limit))
-			} else {
+			case errors.Is(err, multipart.ErrMessageTooLarge):
+				// Too many parts or headers, or too much of it in memory,
+				// within MaxBodyBytes: still too large, not malformed.
+				c.formErr = HTTPError(http.StatusRequestEntityTooLarge, "multipart body too large: "+err.Error())
+			default:
 				c.formErr = BadRequest("malformed multipart body: " + err.Error())
 			}
 			return c.form, c.formErr
@@ -349,8 +361,9 @@ func FromBody() InputOption { return func(s *inputSpec) { s.query = false } }
 // Input merges the query string and, for POST, PUT and PATCH, the form
 // body (urlencoded or multipart), like web.input(). A key present in both
 // takes the body's value: the form the user submitted wins over the URL it
-// was posted to. Missing required keys give an error that answers 400;
-// a body over MaxBodyBytes gives one that answers 413.
+// was posted to. The files of a multipart body are read with File and
+// Files. Missing required keys give an error that answers 400; a body
+// over MaxBodyBytes gives one that answers 413.
 //
 //	in, err := c.Input(web.Required("name"), web.Default("page", "1"))
 //	if err != nil {
@@ -363,43 +376,87 @@ func (c *Context) Input(opts ...InputOption) (*Storage, error) {
 		o(&spec)
 	}
 	st := &Storage{defaults: spec.defaults}
-	if spec.query {
-		st.query = c.Request.URL.Query()
-	}
 	if spec.body {
 		form, err := c.parseForm()
 		if err != nil {
 			return st, err
 		}
-		st.body = form
-	}
-	var missing []string
-	for _, k := range spec.required {
-		if !st.Has(k) {
-			missing = append(missing, k)
+		st.sources = append(st.sources, form)
+		if c.upload != nil {
+			st.files = c.upload.File
 		}
 	}
-	if len(missing) > 0 {
+	if spec.query {
+		st.sources = append(st.sources, c.Request.URL.Query())
+	}
+	if missing := st.missing(spec.required); len(missing) > 0 {
 		return st, BadRequest("missing input: " + strings.Join(missing, ", "))
 	}
 	return st, nil
 }
 
-// Storage is the result of Input: request values by key, like web.py's
-// Storage, with the body's values ahead of the query's.
+// Cookies returns the request's cookies by name, like web.cookies():
+// Required names cookies that must be sent, and a missing one gives an
+// error that answers 400 naming it; Default gives a value to a cookie the
+// request does not carry. (FromQuery and FromBody mean nothing here.)
+//
+//	ck, err := c.Cookies(web.Required("token"), web.Default("theme", "light"))
+//	if err != nil {
+//		return nil, err // 400 "missing cookie: token"
+//	}
+//
+// A name sent twice keeps both values (List) and Get gives the last, as
+// web.py keeps the last. Values are what the client sent, as Cookie
+// returns them: web.py URL-unquotes them, which corrupts a value that
+// holds a %; decode a value you encoded when you set it. Every value is
+// the client's to choose; SignedCookie reads one it cannot change.
+func (c *Context) Cookies(opts ...InputOption) (*Storage, error) {
+	spec := inputSpec{}
+	for _, o := range opts {
+		o(&spec)
+	}
+	sent := url.Values{}
+	for _, ck := range c.Request.Cookies() {
+		sent.Add(ck.Name, ck.Value)
+	}
+	st := &Storage{sources: []url.Values{sent}, defaults: spec.defaults}
+	if missing := st.missing(spec.required); len(missing) > 0 {
+		return st, BadRequest("missing cookie: " + strings.Join(missing, ", "))
+	}
+	return st, nil
+}
+
+// Storage is the result of Input and Cookies: request values by key, like
+// web.py's Storage. For Input the body's values come ahead of the query's,
+// and the body's files are kept apart (File, Files).
 type Storage struct {
-	body, query url.Values
-	defaults    map[string][]string
+	sources  []url.Values // in order of precedence
+	defaults map[string][]string
+	files    map[string][]*multipart.FileHeader
+}
+
+// missing returns the keys of required that s does not have.
+func (s *Storage) missing(required []string) []string {
+	var missing []string
+	for _, k := range required {
+		if !s.Has(k) {
+			missing = append(missing, k)
+		}
+	}
+	return missing
 }
 
 // Get returns the last value of key (web.py keeps the last of repeated
 // keys), from the body if it has the key, else from the query, else the
-// default, else "".
+// default, else "". A file's key has no value: use File.
 func (s *Storage) Get(key string) string {
-	for _, vs := range [...][]string{s.body[key], s.query[key], s.defaults[key]} {
-		if len(vs) > 0 {
+	for _, src := range s.sources {
+		if vs := src[key]; len(vs) > 0 {
 			return vs[len(vs)-1]
 		}
+	}
+	if vs := s.defaults[key]; len(vs) > 0 {
+		return vs[len(vs)-1]
 	}
 	return ""
 }
@@ -407,31 +464,78 @@ func (s *Storage) Get(key string) string {
 // List returns every value of key: the body's, then the query's; or the
 // default when the request has none.
 func (s *Storage) List(key string) []string {
-	b, q := s.body[key], s.query[key]
-	if len(b)+len(q) == 0 {
+	var all []string // a copy: the caller may change it
+	for _, src := range s.sources {
+		all = append(all, src[key]...)
+	}
+	if all == nil {
 		return s.defaults[key]
 	}
-	return append(slices.Clip(b), q...)
+	return all
 }
 
-// Has reports whether the request or a default supplies key.
+// Has reports whether the request or a default supplies key; an uploaded
+// file counts, so Required can ask for one.
 func (s *Storage) Has(key string) bool {
-	_, inBody := s.body[key]
-	_, inQuery := s.query[key]
+	for _, src := range s.sources {
+		if _, ok := src[key]; ok {
+			return true
+		}
+	}
 	_, inDefaults := s.defaults[key]
-	return inBody || inQuery || inDefaults
+	_, inFiles := s.files[key]
+	return inDefaults || inFiles
 }
 
-// Keys returns every key present, sorted.
+// Keys returns every key present, sorted, files included.
 func (s *Storage) Keys() []string {
 	var keys []string
-	for _, m := range []map[string][]string{s.body, s.query, s.defaults} {
-		for k := range m {
-			if !slices.Contains(keys, k) {
-				keys = append(keys, k)
-			}
+	add := func(k string) {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
 		}
+	}
+	for _, src := range s.sources {
+		for k := range src {
+			add(k)
+		}
+	}
+	for k := range s.defaults {
+		add(k)
+	}
+	for k := range s.files {
+		add(k)
 	}
 	slices.Sort(keys)
 	return keys
 }
+
+// File returns the file uploaded under key in a multipart body (web.py's
+// web.input(myfile={})), or nil when there is none; of several under one
+// key, the last, as Get gives the last value.
+//
+//	f := in.File("photo")
+//	if f == nil {
+//		return nil, web.BadRequest("no photo")
+//	}
+//	r, err := f.Open() // f.Filename, f.Size, f.Header
+//
+// The upload counts against MaxBodyBytes (a larger body answers 413), and
+// the temporary files of large parts are removed once the response is
+// written: copy what must outlive the request. Everything in the header is
+// the client's: f.Filename is a name to show or store as data, never a
+// path to write to (mime/multipart keeps only its last element, but it
+// may still be "..", "/", a Windows path or markup); and the Content-Type
+// in f.Header is a claim, not a check of the content.
+func (s *Storage) File(key string) *multipart.FileHeader {
+	fs := s.files[key]
+	if len(fs) == 0 {
+		return nil
+	}
+	return fs[len(fs)-1]
+}
+
+// Files returns every file uploaded under key, in the order of the body
+// (<input type="file" multiple>), or nil. What File says of the files
+// holds for each.
+func (s *Storage) Files(key string) []*multipart.FileHeader { return slices.Clone(s.files[key]) }

@@ -11,6 +11,20 @@ import (
 //	return nil, web.SeeOther("/login")
 //	return nil, web.NotFound()
 //	return nil, web.BadRequest("missing name")
+//
+// A 2xx status and 304 Not Modified (Created, Accepted, NoContent,
+// NotModified) are not failures, and are answered as successes: the
+// result returned with one is the body, sent with that status as if the
+// handler had called SetStatus, and only without a result is the message
+// the body. So return web.JSON(item), web.Created() answers 201 with the
+// item. 204 and 304 never have a body, nor a Content-Type the framework
+// adds, whatever is returned with them. A Location, when set, is sent
+// resolved as for a redirect (a 201 naming the new resource).
+//
+// A status of 500 and above is a failure: the session layer drops the
+// request's session changes, and when the handler wrapped the *Error with
+// context (fmt.Errorf("saving: %w", web.InternalError())), the whole
+// error is logged.
 type Error struct {
 	Status   int    // the HTTP status code
 	Message  string // the response body; empty means the lower-case status text
@@ -24,6 +38,11 @@ func (e *Error) Error() string {
 		return e.Message
 	}
 	return strings.ToLower(http.StatusText(e.Status))
+}
+
+// success reports whether e answers as a success rather than a failure.
+func (e *Error) success() bool {
+	return e.Status >= 200 && e.Status < 300 || e.Status == http.StatusNotModified
 }
 
 // HTTPError returns an error that answers with status and body, for any
@@ -69,3 +88,49 @@ func Conflict() *Error { return &Error{Status: http.StatusConflict} }
 
 // Gone answers 410 Gone.
 func Gone() *Error { return &Error{Status: http.StatusGone} }
+
+// Created answers 201 Created (web.created): return it with the new
+// resource as the result. Its Location field, when set, names the
+// resource and is resolved as a redirect target is:
+//
+//	e := web.Created()
+//	e.Location = "/items/" + id // http://host/items/42
+//	return web.JSON(item), e
+//
+// Without a result the body is "created".
+func Created() *Error { return &Error{Status: http.StatusCreated} }
+
+// Accepted answers 202 Accepted (web.accepted): the request was taken and
+// will be carried out later. A result returned with it is the body;
+// without one the body is "accepted".
+func Accepted() *Error { return &Error{Status: http.StatusAccepted} }
+
+// NoContent answers 204 No Content (web.nocontent), without a body
+// whatever the handler returns with it.
+func NoContent() *Error { return &Error{Status: http.StatusNoContent} }
+
+// NotModified answers 304 Not Modified (web.notmodified), without a body,
+// for a conditional request (If-None-Match, If-Modified-Since) whose copy
+// is still fresh. Headers the handler set, such as ETag, are kept.
+func NotModified() *Error { return &Error{Status: http.StatusNotModified} }
+
+// NotAcceptable answers 406 Not Acceptable (web.NotAcceptable): no
+// representation matches the request's Accept headers.
+func NotAcceptable() *Error { return &Error{Status: http.StatusNotAcceptable} }
+
+// PreconditionFailed answers 412 Precondition Failed
+// (web.PreconditionFailed), for an If-Match or If-Unmodified-Since that
+// does not hold.
+func PreconditionFailed() *Error { return &Error{Status: http.StatusPreconditionFailed} }
+
+// UnsupportedMediaType answers 415 Unsupported Media Type
+// (web.UnsupportedMediaType), for a body of a Content-Type the handler
+// does not read.
+func UnsupportedMediaType() *Error { return &Error{Status: http.StatusUnsupportedMediaType} }
+
+// InternalError answers 500 "internal server error" (web.InternalError),
+// as any error without a status does, but without logging it: return it
+// after logging the cause yourself, or wrap it with the cause
+// (fmt.Errorf("loading %s: %w", id, web.InternalError())) and the
+// framework logs the whole error.
+func InternalError() *Error { return &Error{Status: http.StatusInternalServerError} }

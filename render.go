@@ -15,6 +15,22 @@ import (
 // Templates.Render returns one.
 type HTML string
 
+// JSON returns a handler result that is sent as application/json;
+// charset=utf-8, v encoded by encoding/json (which escapes <, > and &, so
+// the body is also safe inside HTML). A handler's own Content-Type, such
+// as application/problem+json, is kept. A value encoding/json refuses (a
+// channel, a cycle, a failing MarshalJSON) answers 500 with the cause
+// logged, and nothing of it is sent: the body is encoded before the
+// status goes out.
+//
+//	return web.JSON(map[string]any{"count": n}), nil
+func JSON(v any) JSONResult { return JSONResult{Value: v} }
+
+// JSONResult is the result JSON returns: Value, sent as JSON.
+type JSONResult struct {
+	Value any
+}
+
 // Templates renders the html/template files of a folder, like web.py's
 // render = web.template.render("templates/"). Values are escaped for
 // their HTML context by html/template.

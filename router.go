@@ -36,6 +36,14 @@ import (
 //   - a redirect error such as web.Redirect("/new") or web.SeeOther("/x"):
 //     the request is redirected, with \1, \2 ... in the target replaced by
 //     the captures and, for GET and HEAD, the query string kept;
+//   - a function func(*web.Context) (any, error), or a func type with that
+//     signature and neither HTTP methods nor ServeHTTP: called for every
+//     request method, as
+//     web.py calls a function target; c.Method() tells them apart. HEAD
+//     calls it and sends no body. OPTIONS does not call it: it answers 204
+//     with an Allow header listing every method, so that a preflight or
+//     probe never runs a function written for GET or POST (give a handler
+//     type an OPTIONS method to answer it yourself);
 //   - an *Application: mounted at the pattern, which is then a literal
 //     prefix matched by whole segments, so "/blog" serves /blog/... but
 //     not /blogger (web.py's sub-application);
@@ -77,6 +85,7 @@ type endpoint struct {
 	index   int // position of the pair in URLs, for error messages
 
 	handler  *handlerType   // a handler type, or
+	fn       methodFunc     // a function that answers every method, or
 	redirect *Error         // a redirect rule, or
 	mount    *Application   // a sub-application (prefix match), or
 	plain    http.Handler   // a plain http.Handler
@@ -286,6 +295,10 @@ var httpMethods = [...]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "
 // methodFunc is the signature every handler method has.
 type methodFunc = func(*Context) (any, error)
 
+// allMethods is the Allow header of a function target.
+var allMethods = strings.Join(httpMethods[:], ", ")
+
+var methodFuncType = reflect.TypeOf(methodFunc(nil))
 var contextPtrType = reflect.TypeOf((*Context)(nil))
 var anyType = reflect.TypeOf((*any)(nil)).Elem()
 var errorType = reflect.TypeOf((*error)(nil)).Elem()
@@ -319,28 +332,31 @@ func (h *handlerType) call(m int, c *Context) (any, error) {
 
 func newEndpoint(pattern string, index int, target any) (*endpoint, error) {
 	ep := &endpoint{pattern: pattern, index: index}
+	fail := func(reason string) (*endpoint, error) {
+		return nil, &PatternError{Pattern: pattern, Index: index, Reason: reason}
+	}
 	switch t := target.(type) {
 	case nil:
-		return nil, &PatternError{Pattern: pattern, Index: index, Reason: "target is nil"}
+		return fail("target is nil")
 	case *Application:
 		if t == nil {
-			return nil, &PatternError{Pattern: pattern, Index: index, Reason: "target is a nil *Application"}
+			return fail("target is a nil *Application")
 		}
 		if strings.HasSuffix(pattern, "/") || isRegexPattern(pattern) || strings.ContainsAny(pattern, ":*") {
-			return nil, &PatternError{Pattern: pattern, Index: index, Reason: "a sub-application is mounted at a literal prefix without a trailing slash, such as \"/blog\""}
+			return fail("a sub-application is mounted at a literal prefix without a trailing slash, such as \"/blog\"")
 		}
 		ep.mount = t
 		return ep, nil
 	case *Error:
 		if t == nil || t.Location == "" {
-			return nil, &PatternError{Pattern: pattern, Index: index, Reason: "an *Error target must be a redirect such as web.Redirect(\"/new\")"}
+			return fail("an *Error target must be a redirect such as web.Redirect(\"/new\")")
 		}
 		ep.redirect = t
 		return ep, nil
 	}
 	h, err := newHandlerType(target)
 	if err != nil {
-		return nil, &PatternError{Pattern: pattern, Index: index, Reason: err.Error()}
+		return fail(err.Error())
 	}
 	if h != nil {
 		ep.handler = h
@@ -350,8 +366,31 @@ func newEndpoint(pattern string, index int, target any) (*endpoint, error) {
 		ep.plain = hh
 		return ep, nil
 	}
-	return nil, &PatternError{Pattern: pattern, Index: index,
-		Reason: fmt.Sprintf("target %T has none of the methods GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS and is not an http.Handler", target)}
+	// Checked after the handler types, so that a func type with methods
+	// (GET, ServeHTTP) keeps the methods it was given.
+	if fn, isFunc, reason := funcTarget(target); isFunc {
+		if reason != "" {
+			return fail(reason)
+		}
+		ep.fn = fn
+		return ep, nil
+	}
+	return fail(fmt.Sprintf("target %T has none of the methods GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS, is not a func(*web.Context) (any, error) and is not an http.Handler", target))
+}
+
+// funcTarget returns target as a function target when it is a function;
+// reason says why a function cannot be one.
+func funcTarget(target any) (fn methodFunc, isFunc bool, reason string) {
+	v := reflect.ValueOf(target)
+	switch {
+	case v.Kind() != reflect.Func:
+		return nil, false, ""
+	case !v.Type().ConvertibleTo(methodFuncType):
+		return nil, true, fmt.Sprintf("a function target must be func(*web.Context) (any, error), not %s", v.Type())
+	case v.IsNil():
+		return nil, true, fmt.Sprintf("target is a nil %s", v.Type())
+	}
+	return v.Convert(methodFuncType).Interface().(methodFunc), true, ""
 }
 
 // newHandlerType inspects target's methods. It returns nil, nil when the
@@ -359,40 +398,24 @@ func newEndpoint(pattern string, index int, target any) (*endpoint, error) {
 // signature, so that the mistake shows when the application is built.
 func newHandlerType(target any) (*handlerType, error) {
 	v := reflect.ValueOf(target)
-	if v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return nil, fmt.Errorf("target is a nil %T", target)
-		}
+	switch {
+	case (v.Kind() == reflect.Pointer || v.Kind() == reflect.Func) && v.IsNil():
+		// A nil func whose type has GET would panic on every request.
+		return nil, fmt.Errorf("target is a nil %T", target)
+	case v.Kind() == reflect.Pointer:
 		v = v.Elem()
 	}
 	t := v.Type()
 	h := &handlerType{name: t.String(), value: v}
-	pt := reflect.PointerTo(t)
-	found := false
-	for i, name := range httpMethods {
-		m, ok := pt.MethodByName(name)
-		if !ok {
-			continue
-		}
-		mt := m.Type // includes the receiver
-		if mt.NumIn() != 2 || mt.In(1) != contextPtrType || mt.NumOut() != 2 || mt.Out(0) != anyType || mt.Out(1) != errorType {
-			return nil, fmt.Errorf("%s.%s has signature %s; a handler method must be func(*web.Context) (any, error)",
-				t, name, strings.Replace(mt.String(), "func(*"+t.String()+", ", "func(", 1))
-		}
-		if _, onValue := t.MethodByName(name); !onValue {
-			h.ptr = true
-		}
-		found = true
-		h.has[i] = true
-	}
-	if !found {
-		return nil, nil
+	found, err := h.findMethods(t)
+	if err != nil || !found {
+		return nil, err
 	}
 	// Method indexes differ between T and *T; take them from the type the
 	// per-request instance will have.
 	it := t
 	if h.ptr {
-		it = pt
+		it = reflect.PointerTo(t)
 	}
 	var allow []string
 	for i, name := range httpMethods {
@@ -406,6 +429,29 @@ func newHandlerType(target any) (*handlerType, error) {
 	}
 	h.allow = strings.Join(allow, ", ")
 	return h, nil
+}
+
+// findMethods records which HTTP methods t has, and whether any needs a
+// pointer receiver; it reports a method of the wrong signature.
+func (h *handlerType) findMethods(t reflect.Type) (found bool, err error) {
+	pt := reflect.PointerTo(t)
+	for i, name := range httpMethods {
+		m, ok := pt.MethodByName(name)
+		if !ok {
+			continue
+		}
+		mt := m.Type // includes the receiver
+		if mt.NumIn() != 2 || mt.In(1) != contextPtrType || mt.NumOut() != 2 || mt.Out(0) != anyType || mt.Out(1) != errorType {
+			return false, fmt.Errorf("%s.%s has signature %s; a handler method must be func(*web.Context) (any, error)",
+				t, name, strings.Replace(mt.String(), "func(*"+t.String()+", ", "func(", 1))
+		}
+		if _, onValue := t.MethodByName(name); !onValue {
+			h.ptr = true
+		}
+		found = true
+		h.has[i] = true
+	}
+	return found, nil
 }
 
 // methodIndex returns the position of method in httpMethods, or -1.

@@ -284,6 +284,11 @@ func TestPatternErrors(t *testing.T) {
 		{"mount with param", web.URLs{"/blog/:x", sub}, "/blog/:x", "", "sub-application"},
 		{"nil mount", web.URLs{"/blog", (*web.Application)(nil)}, "/blog", "", "nil"},
 		{"error that is no redirect", web.URLs{"/a", web.NotFound()}, "/a", "", "redirect"},
+		{"function of another signature", web.URLs{"/a", func(*web.Context) string { return "" }}, "/a", "", "func(*web.Context) (any, error)"},
+		{"function without results", web.URLs{"/a", func(http.ResponseWriter) {}}, "/a", "", "func(http.ResponseWriter)"},
+		{"nil function", web.URLs{"/a", (func(*web.Context) (any, error))(nil)}, "/a", "", "nil"},
+		{"nil named function", web.URLs{"/a", plainFunc(nil)}, "/a", "", "nil"},
+		{"nil function with methods", web.URLs{"/a", handle(nil)}, "/a", "", "nil web_test.handle"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -500,6 +505,62 @@ func TestMethods(t *testing.T) {
 	w := serve(app, "HEAD", "/head", nil)
 	if w.Header().Get("X-Head") != "own" || w.Header().Get("Content-Length") != "9" {
 		t.Errorf("HEAD /head ran GET, or lost the length: %v", w.Header())
+	}
+}
+
+// plainFunc is a named function type without HTTP methods: a function
+// target like an unnamed one.
+type plainFunc func(*web.Context) (any, error)
+
+// counterServer has a method whose value is a function target.
+type counterServer struct{ calls []string }
+
+func (s *counterServer) echo(c *web.Context) (any, error) {
+	s.calls = append(s.calls, c.Method())
+	return "method " + c.Method() + " " + c.Arg(0), nil
+}
+
+func TestFunctionTargets(t *testing.T) {
+	srv := &counterServer{}
+	app := newApp(t, web.URLs{
+		`/echo/(\w+)`, srv.echo,
+		"/literal", func(c *web.Context) (any, error) { return "literal " + c.Method(), nil },
+		"/named", plainFunc(func(c *web.Context) (any, error) { return nil, web.SeeOther("/literal") }),
+		// A func type with methods stays a handler type: only its methods answer.
+		"/handle", handle(func(*web.Context) (any, error) { return "handle", nil }),
+	})
+	tests := []struct {
+		method, target string
+		code           int
+		body, allow    string
+		location       string
+	}{
+		{"GET", "/echo/a", 200, "method GET a", "", ""},
+		{"POST", "/echo/b", 200, "method POST b", "", ""},
+		{"DELETE", "/echo/c", 200, "method DELETE c", "", ""},
+		{"PATCH", "/echo/d", 200, "method PATCH d", "", ""},
+		{"PROPFIND", "/echo/e", 200, "method PROPFIND e", "", ""},
+		// HEAD calls the function and sends its headers only.
+		{"HEAD", "/echo/f", 200, "", "", ""},
+		// OPTIONS is answered without calling it.
+		{"OPTIONS", "/echo/g", 204, "", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", ""},
+		{"PUT", "/literal", 200, "literal PUT", "", ""},
+		{"GET", "/named", 303, "", "", "http://example.com/literal"},
+		{"DELETE", "/handle", 405, "method not allowed", "GET, HEAD, POST, PUT, OPTIONS", ""},
+	}
+	for _, tt := range tests {
+		w := serve(app, tt.method, tt.target, nil)
+		if w.Code != tt.code || w.Body.String() != tt.body || w.Header().Get("Allow") != tt.allow || w.Header().Get("Location") != tt.location {
+			t.Errorf("%s %s = %d %q Allow %q Location %q, want %d %q Allow %q Location %q", tt.method, tt.target,
+				w.Code, w.Body, w.Header().Get("Allow"), w.Header().Get("Location"), tt.code, tt.body, tt.allow, tt.location)
+		}
+	}
+	want := "GET POST DELETE PATCH PROPFIND HEAD"
+	if got := strings.Join(srv.calls, " "); got != want {
+		t.Errorf("the function saw %q, want %q (OPTIONS must not call it)", got, want)
+	}
+	if w := serve(app, "HEAD", "/echo/x", nil); w.Header().Get("Content-Length") != "13" || w.Header().Get("Content-Type") != "text/plain; charset=utf-8" {
+		t.Errorf("HEAD lost the headers of GET: %v", w.Header())
 	}
 }
 

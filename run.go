@@ -20,7 +20,8 @@ import (
 const DefaultAddr = "0.0.0.0:8080"
 
 // ParseAddr turns the command-line argument of Run into a network and an
-// address, accepting what web.py's validaddr accepts and host names too:
+// address, accepting what web.py's validaddr accepts, and the names of
+// this machine:
 //
 //	""               tcp 0.0.0.0:8080
 //	"8000"           tcp 0.0.0.0:8000
@@ -30,48 +31,64 @@ const DefaultAddr = "0.0.0.0:8080"
 //	"::"             tcp [::]:8080
 //	"[::1]"          tcp [::1]:8080
 //	"localhost:8000" tcp localhost:8000 (web.py refuses host names)
+//	"myhost:8000"    tcp myhost:8000, if /etc/hosts lists myhost
 //	"/tmp/app.sock"  unix /tmp/app.sock (any argument with a slash)
+//
+// Any other name is refused, with a message saying what to write: a name
+// is never looked up in DNS, so that a mistyped argument ("bogus",
+// "808O") fails at once instead of waiting on a resolver and listening
+// wherever it answers.
 func ParseAddr(arg string) (network, addr string, err error) {
+	return parseAddr(arg, hostsFile)
+}
+
+// hostsFile lists the names ParseAddr accepts besides localhost: the
+// machine's own, which need no DNS.
+const hostsFile = "/etc/hosts"
+
+func parseAddr(arg, hosts string) (network, addr string, err error) {
+	if strings.Contains(arg, "/") {
+		return "unix", arg, nil
+	}
+	host, port, err := splitAddr(arg)
+	if err == nil {
+		err = checkHost(host, hosts)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("web: address %q: %w", arg, err)
+	}
+	return "tcp", net.JoinHostPort(host, port), nil
+}
+
+// splitAddr splits a TCP address argument into its host and port, giving
+// each its default; the host is checked by the caller.
+func splitAddr(arg string) (host, port string, err error) {
+	const defaultPort = "8080"
 	switch {
 	case arg == "":
-		return "tcp", DefaultAddr, nil
-	case strings.Contains(arg, "/"):
-		return "unix", arg, nil
+		return "0.0.0.0", defaultPort, nil
 	case strings.HasPrefix(arg, "[") && strings.HasSuffix(arg, "]"):
 		// "[::1]" without a port, the bracketed twin of "::1".
 		if ip := net.ParseIP(arg[1 : len(arg)-1]); ip == nil || ip.To4() != nil {
-			return "", "", fmt.Errorf("web: address %q: not an IPv6 address", arg)
+			return "", "", errors.New("not an IPv6 address")
 		}
-		return "tcp", net.JoinHostPort(arg[1:len(arg)-1], "8080"), nil
+		return arg[1 : len(arg)-1], defaultPort, nil
 	case isDigits(arg):
-		if err := checkPort(arg); err != nil {
-			return "", "", fmt.Errorf("web: address %q: %w", arg, err)
-		}
-		return "tcp", "0.0.0.0:" + arg, nil
+		return "0.0.0.0", arg, checkPort(arg)
 	case strings.Count(arg, ":") > 1 && !strings.HasPrefix(arg, "["):
 		// A bare IPv6 address such as "::" or "::1".
 		if net.ParseIP(arg) == nil {
-			return "", "", fmt.Errorf("web: address %q: not an IPv6 address; write [v6]:PORT", arg)
+			return "", "", errors.New("not an IPv6 address; write [v6]:PORT")
 		}
-		return "tcp", net.JoinHostPort(arg, "8080"), nil
+		return arg, defaultPort, nil
 	case strings.Contains(arg, ":"):
 		host, port, err := net.SplitHostPort(arg)
 		if err != nil {
-			return "", "", fmt.Errorf("web: address %q: %w", arg, err)
+			return "", "", err
 		}
-		if err := checkPort(port); err != nil {
-			return "", "", fmt.Errorf("web: address %q: %w", arg, err)
-		}
-		if err := checkHost(host); err != nil {
-			return "", "", fmt.Errorf("web: address %q: %w", arg, err)
-		}
-		return "tcp", net.JoinHostPort(host, port), nil
-	default:
-		if err := checkHost(arg); err != nil {
-			return "", "", fmt.Errorf("web: address %q: %w", arg, err)
-		}
-		return "tcp", net.JoinHostPort(arg, "8080"), nil
+		return host, port, checkPort(port)
 	}
+	return arg, defaultPort, nil
 }
 
 func isDigits(s string) bool {
@@ -91,31 +108,45 @@ func checkPort(p string) error {
 	return nil
 }
 
-// checkHost accepts an IP address or a plausible host name.
-func checkHost(h string) error {
-	if h == "" || net.ParseIP(h) != nil {
+// checkHost accepts an IP address, localhost, and the names the hosts
+// file lists; "" is every interface.
+func checkHost(h, hosts string) error {
+	if h == "" || net.ParseIP(h) != nil || strings.EqualFold(h, "localhost") || inHostsFile(h, hosts) {
 		return nil
 	}
-	for _, label := range strings.Split(h, ".") {
-		if label == "" || len(label) > 63 {
-			return fmt.Errorf("%q is neither an IP address nor a host name", h)
+	return fmt.Errorf("%q is not an IP address, localhost or a name in %s (names are not looked up in DNS); "+
+		"give a port (8080), an address and port (127.0.0.1:8080) or a socket path (./app.sock)", h, hosts)
+}
+
+// inHostsFile reports whether the hosts file at path gives name an
+// address. A file that cannot be read lists nothing.
+func inHostsFile(name, path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(data)) {
+		line, _, _ = strings.Cut(line, "#")
+		fields := strings.Fields(line)
+		if len(fields) < 2 || net.ParseIP(fields[0]) == nil {
+			continue
 		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-				return fmt.Errorf("%q is neither an IP address nor a host name", h)
+		for _, f := range fields[1:] {
+			if strings.EqualFold(f, name) {
+				return true
 			}
 		}
 	}
-	return nil
+	return false
 }
 
 // Run serves the application like web.py's app.run(): on the address given
 // as the first command-line argument (see ParseAddr), else on 0.0.0.0:PORT
 // when the PORT environment variable is set, else on 0.0.0.0:8080. It
-// prints the URL it serves, logs one line per request, and on SIGINT or
-// SIGTERM stops accepting connections and lets requests in flight finish
-// (for up to 30 seconds) before it returns.
+// prints a URL to open (http://127.0.0.1:PORT/ when it listens on every
+// interface, and a line saying so), logs one line per request, and on
+// SIGINT or SIGTERM stops accepting connections and lets requests in
+// flight finish (for up to 30 seconds) before it returns.
 //
 // Unlike web.py, an explicit argument wins over PORT, so that
 // `go run ./examples/count 8080` does what it says in any shell.
@@ -138,24 +169,31 @@ func (a *Application) Run() error {
 		fmt.Printf("serving on unix socket %s\n", addr)
 		defer os.Remove(addr)
 	} else {
-		fmt.Printf("http://%s/\n", servedAddr(addr, ln.Addr()))
+		fmt.Print(banner(addr, ln.Addr())) // one write, whole lines for a script to read
 	}
 	return a.Serve(ctx, ln)
 }
 
-// servedAddr is the address Run prints: the host that was asked for, as
-// web.py prints it (Go reports a dual-stack [::] for 0.0.0.0), with the
-// port the listener got (which differs for port 0).
-func servedAddr(asked string, got net.Addr) string {
+// banner is what Run prints: a URL a person can open, with the host that
+// was asked for and the port the listener got (which differs for port 0).
+// web.py prints http://0.0.0.0:8080/ for every interface, which no
+// browser opens; the loopback address is printed instead, and a second
+// line says that every interface listens.
+func banner(asked string, got net.Addr) string {
 	host, _, err := net.SplitHostPort(asked)
 	_, port, err2 := net.SplitHostPort(got.String())
 	if err != nil || err2 != nil {
-		return got.String()
+		return "http://" + got.String() + "/\n"
 	}
-	if host == "" {
-		host = "0.0.0.0"
+	ip := net.ParseIP(host)
+	if host != "" && (ip == nil || !ip.IsUnspecified()) {
+		return "http://" + net.JoinHostPort(host, port) + "/\n"
 	}
-	return net.JoinHostPort(host, port)
+	all, loopback := "0.0.0.0", "127.0.0.1"
+	if ip != nil && ip.To4() == nil {
+		all, loopback = "::", "::1"
+	}
+	return fmt.Sprintf("http://%s/\nlistening on all interfaces (%s)\n", net.JoinHostPort(loopback, port), net.JoinHostPort(all, port))
 }
 
 // runAddr picks Run's address from its command-line arguments and the

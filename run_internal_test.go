@@ -1,6 +1,12 @@
 package web
 
-import "testing"
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // TestServerTimeouts checks that Serve's server bounds every phase of a
 // connection: without these, a client that stops sending holds its
@@ -20,5 +26,72 @@ func TestServerTimeouts(t *testing.T) {
 	}
 	if srv.MaxHeaderBytes <= 0 || srv.ErrorLog == nil || srv.Handler == nil {
 		t.Errorf("server: MaxHeaderBytes %d, ErrorLog %v, Handler %v", srv.MaxHeaderBytes, srv.ErrorLog, srv.Handler)
+	}
+}
+
+// TestParseAddrHostsFile checks the names a hosts file lists, which need
+// no DNS, against one written for the test.
+func TestParseAddrHostsFile(t *testing.T) {
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	err := os.WriteFile(hosts, []byte(`# a comment line
+127.0.0.1	localhost
+127.0.1.1	devbox devbox.lan # the machine
+::1	ip6-localhost ip6-loopback
+not-an-ip	ghost
+10.0.0.5
+#127.0.0.2	commented
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		arg, addr string
+		ok        bool
+	}{
+		{"devbox:8000", "devbox:8000", true},
+		{"DevBox.LAN", "DevBox.LAN:8080", true},
+		{"ip6-localhost:80", "ip6-localhost:80", true},
+		{"localhost:80", "localhost:80", true},
+		{"ghost:80", "", false},     // a line without an address
+		{"commented:80", "", false}, // behind a #
+		{"devbox2:80", "", false},
+		{"devbox.lan.example:80", "", false},
+	}
+	for _, tt := range tests {
+		_, addr, err := parseAddr(tt.arg, hosts)
+		if addr != tt.addr || (err == nil) != tt.ok {
+			t.Errorf("parseAddr(%q) = %q, %v; want %q, ok %v", tt.arg, addr, err, tt.addr, tt.ok)
+		}
+	}
+	// Without a readable hosts file, localhost and addresses still work.
+	missing := filepath.Join(t.TempDir(), "none")
+	if _, addr, err := parseAddr("localhost:1", missing); err != nil || addr != "localhost:1" {
+		t.Errorf("localhost without a hosts file: %q, %v", addr, err)
+	}
+	if _, _, err := parseAddr("devbox:1", missing); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("devbox without a hosts file: %v, want an error naming the file", err)
+	}
+}
+
+func TestBanner(t *testing.T) {
+	tests := []struct {
+		asked, got, want string
+	}{
+		{"127.0.0.1:0", "127.0.0.1:41234", "http://127.0.0.1:41234/\n"},
+		{"localhost:8080", "127.0.0.1:8080", "http://localhost:8080/\n"},
+		{"[::1]:8080", "[::1]:8080", "http://[::1]:8080/\n"},
+		// web.py prints http://0.0.0.0:8080/, which no browser opens.
+		{"0.0.0.0:8080", "[::]:8080", "http://127.0.0.1:8080/\nlistening on all interfaces (0.0.0.0:8080)\n"},
+		{":8080", "[::]:8080", "http://127.0.0.1:8080/\nlistening on all interfaces (0.0.0.0:8080)\n"},
+		{"[::]:8080", "[::]:8080", "http://[::1]:8080/\nlistening on all interfaces ([::]:8080)\n"},
+	}
+	for _, tt := range tests {
+		got, err := net.ResolveTCPAddr("tcp", tt.got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := banner(tt.asked, got); b != tt.want {
+			t.Errorf("banner(%q, %s) = %q, want %q", tt.asked, tt.got, b, tt.want)
+		}
 	}
 }
