@@ -191,3 +191,32 @@ func Example_named() {
 	// cookie sid
 	// cookie prefs
 }
+
+// Reading a new session's id makes it stick, as JustPy's
+// request.session_id: the next request has the same id, so it can name
+// the visitor in a database before anything is stored in the session.
+func ExampleSession_ID() {
+	m, err := session.New(session.NewMemoryStore(), session.Config{SecretKeys: []string{exampleKey}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+
+	var ids []string
+	srv := httptest.NewServer(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ids = append(ids, session.FromContext(r.Context()).ID())
+	})))
+	defer srv.Close()
+
+	ann := browser()
+	for range 2 {
+		resp, err := ann.Get(srv.URL)
+		if err != nil {
+			log.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	fmt.Println("same id:", ids[0] == ids[1], "length:", len(ids[0]))
+	// Output:
+	// same id: true length: 36
+}
