@@ -298,13 +298,13 @@ func (a *Application) respond(c *Context, result any, err error) {
 				"method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 			he = &Error{Status: http.StatusInternalServerError}
 		}
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		body := he.Error()
-		if he.Location != "" {
-			h.Set("Location", c.absoluteURL(he.Location))
-			body = he.Message
+		if he.Location == "" {
+			writeError(c, he) // HTML for a browser, text for curl
+			return
 		}
-		writeBody(c, he.Status, body)
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		h.Set("Location", c.absoluteURL(he.Location))
+		writeBody(c, he.Status, he.Message)
 		return
 	}
 	status := c.status
@@ -363,8 +363,7 @@ func (a *Application) respond(c *Context, result any, err error) {
 			}
 		}
 	case internalError:
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		writeBody(c, http.StatusInternalServerError, "internal server error")
+		writeError(c, &Error{Status: http.StatusInternalServerError})
 	default:
 		// Named string, number and bool types (type Celsius float64)
 		// are text too, as web.py's str(result) would make them.
@@ -375,8 +374,7 @@ func (a *Application) respond(c *Context, result any, err error) {
 		}
 		a.logger().Error(fmt.Sprintf("web: handler returned a %T; return a string, []byte, number, fmt.Stringer, io.Reader, web.HTML or http.Handler", result),
 			"method", c.Request.Method, "path", c.Request.URL.Path)
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		writeBody(c, http.StatusInternalServerError, "internal server error")
+		writeError(c, &Error{Status: http.StatusInternalServerError})
 	}
 }
 
