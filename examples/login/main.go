@@ -34,7 +34,7 @@
 //	$ T=$(curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | token)
 //	$ curl -s -c cookie.txt -b cookie.txt -L -d csrf=$T http://127.0.0.1:8080/logout | grep logged
 //	<p class="msg info">You have been logged out.</p>
-//	$ curl -s -c cookie.txt -b cookie.txt -d csrf=$T http://127.0.0.1:8080/logout
+//	$ curl -s -w '\n' -c cookie.txt -b cookie.txt -d csrf=$T http://127.0.0.1:8080/logout
 //	This form has expired or comes from another site: go back, reload the page and try again.
 //
 // Look at cookie.txt between the steps: the login replaces the cookie,
