@@ -88,6 +88,16 @@ func backLink(r *http.Request) string {
 	return back
 }
 
+// againLink returns the path and query of a GET or HEAD request, the page
+// to load again once the session layer has dropped a cookie that cannot
+// work; a form's POST is not repeated by a link, so it gets none.
+func againLink(r *http.Request) string {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return ""
+	}
+	return r.URL.RequestURI()
+}
+
 // errorPage is what an HTML error page shows.
 type errorPage struct {
 	Status  int
@@ -95,6 +105,7 @@ type errorPage struct {
 	Message string
 	Home    string // the application's root, a path
 	Back    string // the page the visitor came from, a path, or ""
+	Again   string // the page that failed, when loading it again can work
 }
 
 // The page is self-contained (no stylesheet or icon to fetch, which could
@@ -116,7 +127,7 @@ nav a{margin-right:1.25rem}
 <main>
 <h1><span class="status">{{.Status}}</span>{{.Text}}</h1>
 <p>{{.Message}}</p>
-<nav>{{with .Back}}<a href="{{.}}">Back to the page you came from</a>{{end}}<a href="{{.Home}}">Go to the home page</a></nav>
+<nav>{{with .Again}}<a class="again" href="{{.}}">Load this page again</a>{{end}}{{with .Back}}<a class="back" href="{{.}}">Back to the page you came from</a>{{end}}<a class="home" href="{{.Home}}">Go to the home page</a></nav>
 </main>
 `))
 
@@ -174,14 +185,17 @@ func SessionErrorPage(cfg session.Config) func(http.ResponseWriter, *http.Reques
 			p.Text = "Bad Cookie"
 			p.Message = "Your browser sent a session cookie that this site did not sign: it was changed, cut short, " +
 				"or signed with a key the server no longer has. The server has told your browser to delete it, " +
-				"so the link below starts a fresh session."
+				"so loading the page again starts a fresh session."
+			p.Again = againLink(r)
 		case errors.Is(err, session.ErrExpired):
 			p.Status, text = expiredStatus, expiredMessage
-			p.Message = strings.TrimRight(expiredMessage, ".") + ". Your browser has been told to drop the old cookie; the link below starts again."
+			p.Message = strings.TrimRight(expiredMessage, ".") + ". Your browser has been told to drop the old cookie; loading the page again starts afresh."
+			p.Again = againLink(r)
 		}
 		if p.Text == "" {
 			p.Text = http.StatusText(p.Status)
 		}
+		p.Back = backLink(r)
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Add("Vary", "Accept")

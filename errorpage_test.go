@@ -84,7 +84,7 @@ func TestErrorPagesForBrowsersAreHTML(t *testing.T) {
 	} {
 		req, _ := http.NewRequest(tc.method, tc.path, nil)
 		r := c.Do(req)
-		if r.Status != tc.status || r.Header.Get("Content-Type") != "text/html; charset=utf-8" || !strings.Contains(r.Body, `<a href="/">Go to the home page</a>`) {
+		if r.Status != tc.status || r.Header.Get("Content-Type") != "text/html; charset=utf-8" || !strings.Contains(r.Body, `<a class="home" href="/">Go to the home page</a>`) {
 			t.Errorf("%s %s:\n%v", tc.method, tc.path, r)
 		}
 		for _, want := range tc.want {
@@ -107,7 +107,7 @@ func TestErrorPageLinksBack(t *testing.T) {
 	c := webtest.New(t, errorApp(t))
 	c.Header.Set("Accept", browserAccept)
 	for _, tc := range []struct{ referer, want string }{
-		{"http://example.com/account?tab=2", `<a href="/account?tab=2">Back to the page you came from</a>`},
+		{"http://example.com/account?tab=2", `<a class="back" href="/account?tab=2">Back to the page you came from</a>`},
 		{"http://evil.example/account", ""},
 		{"javascript:alert(1)", ""},
 		{"http://example.com//evil.example/x", ""},
@@ -131,7 +131,7 @@ func TestErrorPageOfAMountLinksToItsRoot(t *testing.T) {
 	}
 	c := webtest.New(t, app)
 	c.Header.Set("Accept", "text/html")
-	if r := c.Get("/blog/nope"); r.Status != 404 || !strings.Contains(r.Body, `<a href="/blog/">`) {
+	if r := c.Get("/blog/nope"); r.Status != 404 || !strings.Contains(r.Body, `<a class="home" href="/blog/">`) {
 		t.Fatalf("GET /blog/nope:\n%v", r)
 	}
 }
@@ -167,7 +167,7 @@ func TestSessionErrorPage(t *testing.T) {
 	b.Header.Set("Accept", browserAccept)
 	b.SetCookie(&http.Cookie{Name: "sid", Value: "forged"})
 	r = b.Get("/")
-	if r.Status != 400 || !strings.Contains(r.Body, "<title>400 Bad Cookie</title>") || !strings.Contains(r.Body, `<a href="/">`) ||
+	if r.Status != 400 || !strings.Contains(r.Body, "<title>400 Bad Cookie</title>") || !strings.Contains(r.Body, `<a class="again" href="/">`) ||
 		r.Header.Get("Content-Type") != "text/html; charset=utf-8" || r.Cookie("sid") == nil || r.Cookie("sid").MaxAge >= 0 {
 		t.Fatalf("a forged cookie, for a browser:\n%v", r)
 	}
@@ -200,7 +200,7 @@ func TestSessionErrorPageExpired(t *testing.T) {
 		if tc.ctype == "text/plain; charset=utf-8" && r.Body != tc.want {
 			t.Fatalf("the plain answer is %q", r.Body)
 		}
-		if strings.HasPrefix(tc.ctype, "text/html") && !strings.Contains(r.Body, `<a href="/app/">`) {
+		if strings.HasPrefix(tc.ctype, "text/html") && !strings.Contains(r.Body, `<a class="home" href="/app/">`) {
 			t.Fatalf("the page does not link to the session's path:\n%s", r.Body)
 		}
 	}

@@ -98,7 +98,7 @@ func TestFiftyParallelCounts(t *testing.T) {
 // curl gets the plain "Bad Cookie" of the README.
 func TestTamperedCookie(t *testing.T) {
 	app, _ := newServer(t)
-	for _, tc := range []struct{ accept, want string }{{"*/*", "Bad Cookie"}, {"text/html", `<a href="/">`}} {
+	for _, tc := range []struct{ accept, want string }{{"*/*", "Bad Cookie"}, {"text/html", `<a class="again" href="/count">`}} {
 		c := webtest.New(t, app)
 		c.Header.Set("Accept", tc.accept)
 		c.Get("/count")

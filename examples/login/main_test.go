@@ -269,7 +269,7 @@ func TestBrowser(t *testing.T) {
 	// page with a way back, for a browser.
 	b.Header.Set("Accept", "text/html")
 	r := b.PostForm("/logout", url.Values{"csrf": {staleToken}})
-	if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "This form has expired") || !strings.Contains(r.Body, `<a href="/">`) {
+	if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "This form has expired") || !strings.Contains(r.Body, `<a class="home" href="/">`) {
 		t.Fatalf("a stale logout form:\n%v", r)
 	}
 	s.checkSecrets(append(loggedIn, b.Cookies()...)...)

@@ -131,7 +131,7 @@ func TestTamperedCookie(t *testing.T) {
 	ck := b.Cookie(session.DefaultCookieName)
 	b.SetCookie(&http.Cookie{Name: ck.Name, Value: ck.Value[:len(ck.Value)-1] + "x"})
 	r := b.Get("/")
-	if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "Bad Cookie") || !strings.Contains(r.Body, `<a href="/">`) {
+	if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "Bad Cookie") || !strings.Contains(r.Body, `<a class="home" href="/">`) {
 		t.Fatalf("a tampered cookie:\n%v", r)
 	}
 	wantCounts(t, b.Get("/"), "1", "0")
