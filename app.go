@@ -409,9 +409,14 @@ func (a *Application) httpError(c *Context, err error) *Error {
 	return he
 }
 
-// writeError answers with an *Error: its message as plain text, or for a
-// redirect its Location and no body (unless it has a Message).
+// writeError answers with an *Error: a failure as an error page, a
+// redirect with its Location and no body (unless it has a Message), a
+// success status with its message as plain text.
 func writeError(c *Context, he *Error) {
+	if he.Location == "" && !he.success() {
+		writeErrorPage(c, he) // HTML for a browser, text for curl
+		return
+	}
 	h := c.Response.Header()
 	body := he.Error()
 	if he.Location != "" {
@@ -485,8 +490,7 @@ func (a *Application) writeResult(c *Context, status int, result any) {
 		setType(appJSON)
 		writeBody(c, status, string(body))
 	case internalError:
-		h.Set("Content-Type", textPlain)
-		writeBody(c, http.StatusInternalServerError, "internal server error")
+		writeError(c, &Error{Status: http.StatusInternalServerError})
 	default:
 		// Named string, number and bool types (type Celsius float64)
 		// are text too, as web.py's str(result) would make them.
@@ -497,8 +501,7 @@ func (a *Application) writeResult(c *Context, status int, result any) {
 		}
 		a.logger().Error(fmt.Sprintf("web: handler returned a %T; return a string, []byte, number, fmt.Stringer, io.Reader, web.HTML, web.JSON(v) or http.Handler", result),
 			"method", c.Request.Method, "path", c.Request.URL.Path)
-		h.Set("Content-Type", textPlain)
-		writeBody(c, http.StatusInternalServerError, "internal server error")
+		writeError(c, &Error{Status: http.StatusInternalServerError})
 	}
 }
 

@@ -18,16 +18,33 @@
 // bytes in hex to encrypt it too (AES-256-GCM). Without SECRET_KEY a key
 // is generated into ./session.key, the one file this program may write.
 //
-//	export SECRET_KEY=$(openssl rand -hex 32)
-//	go run ./examples/cookiestore 8080
-//	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 1
-//	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 2
-//	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 3
-//	cp cookie.txt stolen.txt
-//	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/reset   # Reset
-//	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 1
-//	curl -b stolen.txt http://127.0.0.1:8080/count                 # 4: not revoked
-//	grep sid cookie.txt | cut -f7 | basenc -d --base64url 2>/dev/null   # p{"id":...,"values":{"count":1}} and the binary signature
+//	SECRET_KEY=$(openssl rand -hex 32) go run ./examples/cookiestore 8080
+//
+// and in another terminal (-w '\n' ends each answer with the newline it
+// does not have of its own):
+//
+//	$ curl -w '\n' -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count
+//	1
+//	$ curl -w '\n' -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count
+//	2
+//	$ curl -w '\n' -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count
+//	3
+//	$ cp cookie.txt stolen.txt
+//	$ curl -w '\n' -c cookie.txt -b cookie.txt http://127.0.0.1:8080/reset
+//	Reset
+//	$ curl -w '\n' -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count
+//	1
+//	$ curl -w '\n' -b stolen.txt http://127.0.0.1:8080/count
+//	4
+//	$ grep sid cookie.txt | cut -f7 | basenc -d --base64url 2>/dev/null | head -c -32; echo
+//	p{"id":"049c8e18-6428-44c9-942b-43fb5eb72d37","exp":1796259872,"s":{"created":"2026-12-02T01:04:32.846791393Z","ip":"127.0.0.1","values":{"count":1}}}
+//
+// The copy taken before /reset was not revoked: it counted on from 3. The
+// last command reads the cookie: the 'p' of a plain (signed, not
+// encrypted) cookie, then the JSON of the session with its id, its expiry
+// in Unix seconds and its data; head drops the 32 bytes of the signature
+// that follow it, and basenc complains (silenced) of the padding that
+// base64url leaves out.
 //
 // Then restart it with SESSION_ENCRYPTION_KEY=$(openssl rand -hex 32) in
 // the environment: the old cookies answer "Bad Cookie" (and are deleted),
@@ -109,6 +126,7 @@ func newApp() (*web.Application, *session.Manager, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg.ErrorHandler = web.SessionErrorPage(cfg) // a browser gets "Bad Cookie" as a page with a way back
 	sessions, err := session.New(store, cfg)
 	if err != nil {
 		return nil, nil, err

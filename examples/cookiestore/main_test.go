@@ -4,21 +4,18 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/gowebpy/web/session"
+	"github.com/gowebpy/web/webtest"
 )
 
 // newServer starts the example in an empty working directory, so that
 // the tests can see it writes nothing there.
-func newServer(t *testing.T) *httptest.Server {
+func newServer(t *testing.T) http.Handler {
 	t.Helper()
 	t.Chdir(t.TempDir())
 	t.Setenv("SECRET_KEY", "cookiestore-example-test-key-0123456789abcdef")
@@ -26,68 +23,36 @@ func newServer(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(app)
-	t.Cleanup(func() { srv.Close(); sessions.Close() })
-	return srv
+	t.Cleanup(func() { sessions.Close() })
+	return app
 }
 
 // sendCookie sends a GET carrying the session cookie value (none if
-// empty), without a jar, and returns the status, the body and the session
-// cookie the response set (nil if none).
-func sendCookie(t *testing.T, target, value string) (int, string, *http.Cookie) {
+// empty) from a fresh client, and returns the answer and the session
+// cookie it set (nil if none).
+func sendCookie(t *testing.T, app http.Handler, path, value string) (*webtest.Response, *http.Cookie) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, target, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := webtest.New(t, app)
 	if value != "" {
-		req.AddCookie(&http.Cookie{Name: session.DefaultCookieName, Value: value})
+		c.SetCookie(&http.Cookie{Name: session.DefaultCookieName, Value: value})
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sid *http.Cookie
-	for _, ck := range resp.Cookies() {
-		if ck.Name == session.DefaultCookieName {
-			sid = ck
-		}
-	}
-	return resp.StatusCode, string(b), sid
+	r := c.Get(path)
+	return r, r.Cookie(session.DefaultCookieName)
 }
 
 // transcript runs the count session of the web.py docs with a cookie jar
 // and returns the cookie the jar held after the first /count.
-func transcript(t *testing.T, srv *httptest.Server) string {
+func transcript(t *testing.T, app http.Handler) string {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &http.Client{Jar: jar}
-	u, _ := url.Parse(srv.URL)
+	c := webtest.New(t, app)
 	var first string
 	for i, step := range []struct{ path, want string }{
 		{"/count", "1"}, {"/count", "2"}, {"/count", "3"}, {"/reset", "Reset"}, {"/count", "1"},
 	} {
-		resp, err := c.Get(srv.URL + step.path)
-		if err != nil {
-			t.Fatal(err)
+		if r := c.Get(step.path); r.Status != http.StatusOK || r.Body != step.want {
+			t.Fatalf("GET %s:\n%v\nwant %q", step.path, r, step.want)
 		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.StatusCode != http.StatusOK || string(b) != step.want {
-			t.Fatalf("GET %s = %d %q; want %q", step.path, resp.StatusCode, b, step.want)
-		}
-		cookies := jar.Cookies(u)
+		cookies := c.Cookies()
 		switch {
 		case i == 0 && len(cookies) == 1:
 			first = cookies[0].Value
@@ -117,8 +82,7 @@ func wantEmptyDir(t *testing.T) {
 // Signed only: the client cannot change the session, but can read it.
 func TestTranscriptSigned(t *testing.T) {
 	t.Setenv("SESSION_ENCRYPTION_KEY", "")
-	srv := newServer(t)
-	first := transcript(t, srv)
+	first := transcript(t, newServer(t))
 	raw, err := base64.RawURLEncoding.DecodeString(first)
 	if err != nil || !strings.Contains(string(raw), `"count":1`) {
 		t.Fatalf("a signed cookie decodes to %q (%v); want readable JSON with the count", raw, err)
@@ -129,8 +93,7 @@ func TestTranscriptSigned(t *testing.T) {
 // Encrypted: the client cannot read the session either.
 func TestTranscriptEncrypted(t *testing.T) {
 	t.Setenv("SESSION_ENCRYPTION_KEY", hex.EncodeToString(randomBytes(t, 32)))
-	srv := newServer(t)
-	first := transcript(t, srv)
+	first := transcript(t, newServer(t))
 	raw, err := base64.RawURLEncoding.DecodeString(first)
 	if err != nil || strings.Contains(string(raw), "count") {
 		t.Fatalf("an encrypted cookie decodes to %q (%v)", raw, err)
@@ -141,31 +104,31 @@ func TestTranscriptEncrypted(t *testing.T) {
 // What the top of main.go says: /reset cannot revoke a copy of the
 // cookie, which goes on counting where it left off.
 func TestResetCannotRevokeACopy(t *testing.T) {
-	srv := newServer(t)
-	_, _, ck := sendCookie(t, srv.URL+"/count", "")
-	_, _, ck = sendCookie(t, srv.URL+"/count", ck.Value)
+	app := newServer(t)
+	_, ck := sendCookie(t, app, "/count", "")
+	_, ck = sendCookie(t, app, "/count", ck.Value)
 	copied := ck.Value
-	code, body, gone := sendCookie(t, srv.URL+"/reset", copied)
-	if code != http.StatusOK || body != "Reset" || gone == nil || gone.MaxAge >= 0 {
-		t.Fatalf("/reset = %d %q, cookie %v; want the cookie deleted", code, body, gone)
+	r, gone := sendCookie(t, app, "/reset", copied)
+	if r.Status != http.StatusOK || r.Body != "Reset" || gone == nil || gone.MaxAge >= 0 {
+		t.Fatalf("/reset:\n%v\nwant the cookie deleted", r)
 	}
-	if code, body, _ := sendCookie(t, srv.URL+"/count", copied); code != http.StatusOK || body != "3" {
-		t.Fatalf("the copy after /reset counts %d %q; want 3", code, body)
+	if r, _ := sendCookie(t, app, "/count", copied); r.Status != http.StatusOK || r.Body != "3" {
+		t.Fatalf("the copy after /reset:\n%v\nwant 3", r)
 	}
 }
 
 // The client can read a signed cookie but not change it.
 func TestTamperedCookie(t *testing.T) {
-	srv := newServer(t)
-	_, _, ck := sendCookie(t, srv.URL+"/count", "")
+	app := newServer(t)
+	_, ck := sendCookie(t, app, "/count", "")
 	raw, err := base64.RawURLEncoding.DecodeString(ck.Value)
 	if err != nil {
 		t.Fatal(err)
 	}
 	forged := strings.Replace(string(raw), `"count":1`, `"count":9`, 1)
-	code, body, cleared := sendCookie(t, srv.URL+"/count", base64.RawURLEncoding.EncodeToString([]byte(forged)))
-	if code != http.StatusBadRequest || body != "Bad Cookie" || cleared == nil || cleared.MaxAge >= 0 {
-		t.Fatalf("a forged count = %d %q, cookie %v; want 400 Bad Cookie and the cookie deleted", code, body, cleared)
+	r, cleared := sendCookie(t, app, "/count", base64.RawURLEncoding.EncodeToString([]byte(forged)))
+	if r.Status != http.StatusBadRequest || r.Body != "Bad Cookie" || cleared == nil || cleared.MaxAge >= 0 {
+		t.Fatalf("a forged count:\n%v\nwant 400 Bad Cookie and the cookie deleted", r)
 	}
 }
 

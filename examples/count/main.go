@@ -1,12 +1,22 @@
 // Command count is web.py's session example in Go: /count counts your
 // visits in a session kept in the folder ./sessions, /reset kills it.
+// Start it with
 //
 //	go run ./examples/count 8080
-//	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 1
-//	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 2
-//	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 3
-//	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/reset   # Reset
-//	curl -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count   # 1
+//
+// and in another terminal (-w '\n' ends each answer with the newline it
+// does not have of its own):
+//
+//	$ curl -w '\n' -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count
+//	1
+//	$ curl -w '\n' -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count
+//	2
+//	$ curl -w '\n' -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count
+//	3
+//	$ curl -w '\n' -c cookie.txt -b cookie.txt http://127.0.0.1:8080/reset
+//	Reset
+//	$ curl -w '\n' -c cookie.txt -b cookie.txt http://127.0.0.1:8080/count
+//	1
 //
 // The same program keeps its sessions in a database or in Redis when the
 // SESSION_STORE environment variable names one (see openStore):
@@ -57,9 +67,9 @@ func newApp(storeSpec, dir string) (app *web.Application, stop func() error, err
 	if err != nil {
 		return nil, nil, err
 	}
-	sessions, err := session.New(store, session.Config{
-		Initializer: map[string]any{"count": 0},
-	})
+	cfg := session.Config{Initializer: map[string]any{"count": 0}}
+	cfg.ErrorHandler = web.SessionErrorPage(cfg) // a browser gets "Bad Cookie" as a page with a way back
+	sessions, err := session.New(store, cfg)
 	if err != nil {
 		closeStore()
 		return nil, nil, err

@@ -1,66 +1,53 @@
 package main
 
 import (
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/gowebpy/web/session"
+	"github.com/gowebpy/web/webtest"
 )
 
-func newServer(t *testing.T) (*httptest.Server, string) {
+func newServer(t *testing.T) (http.Handler, string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "sessions")
 	return newServerOn(t, "", dir), dir
 }
 
-func newServerOn(t *testing.T, spec, dir string) *httptest.Server {
+func newServerOn(t *testing.T, spec, dir string) http.Handler {
 	t.Helper()
 	t.Setenv("SECRET_KEY", "count-example-test-key-0123456789abcdef")
 	app, stop, err := newApp(spec, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(app)
-	t.Cleanup(func() { srv.Close(); stop() })
-	return srv
+	t.Cleanup(func() { stop() })
+	return app
 }
 
-func browser(t *testing.T) *http.Client {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar}
-}
-
-func get(t *testing.T, c *http.Client, url string) (int, string) {
+// transcript is the curl session of the web.py docs: 1, 2, 3, Reset, 1.
+func transcript(t *testing.T, app http.Handler) {
 	t.Helper()
-	resp, err := c.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// The curl session of the web.py docs: 1, 2, 3, Reset, 1.
-func TestTranscript(t *testing.T) {
-	srv, dir := newServer(t)
-	c := browser(t)
+	c := webtest.New(t, app)
 	for _, step := range []struct{ path, want string }{
 		{"/count", "1"}, {"/count", "2"}, {"/count", "3"}, {"/reset", "Reset"}, {"/count", "1"},
 	} {
-		if code, body := get(t, c, srv.URL+step.path); code != 200 || body != step.want {
-			t.Fatalf("GET %s = %d %q; want %q", step.path, code, body, step.want)
+		if r := c.Get(step.path); r.Status != 200 || r.Body != step.want {
+			t.Fatalf("GET %s:\n%v\nwant %q", step.path, r, step.want)
+		}
+		if step.path == "/reset" && c.Cookie(session.DefaultCookieName) != nil {
+			t.Fatalf("the jar still holds the cookie after /reset")
 		}
 	}
+}
+
+func TestTranscript(t *testing.T) {
+	app, dir := newServer(t)
+	transcript(t, app)
 	entries, _ := os.ReadDir(dir)
 	var sessions []string
 	for _, e := range entries {
@@ -76,18 +63,14 @@ func TestTranscript(t *testing.T) {
 // Requests that never touch the session leave nothing behind (web.py
 // stores a session for every 404, 405 and HEAD).
 func TestNoSessionForNotFoundOrWrongMethod(t *testing.T) {
-	srv, dir := newServer(t)
-	c := browser(t)
-	if code, _ := get(t, c, srv.URL+"/nope"); code != 404 {
-		t.Fatalf("/nope = %d", code)
+	app, dir := newServer(t)
+	c := webtest.New(t, app)
+	if r := c.Get("/nope"); r.Status != 404 {
+		t.Fatalf("/nope:\n%v", r)
 	}
-	resp, err := c.Post(srv.URL+"/count", "text/plain", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" || len(resp.Cookies()) != 0 {
-		t.Fatalf("POST /count = %d, Allow %q, cookies %v", resp.StatusCode, resp.Header.Get("Allow"), resp.Cookies())
+	r := c.PostForm("/count", nil)
+	if r.Status != 405 || r.Header.Get("Allow") != "GET, HEAD, OPTIONS" || len(c.Cookies()) != 0 {
+		t.Fatalf("POST /count:\n%v", r)
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
@@ -98,23 +81,36 @@ func TestNoSessionForNotFoundOrWrongMethod(t *testing.T) {
 }
 
 func TestFiftyParallelCounts(t *testing.T) {
-	srv, _ := newServer(t)
-	c := browser(t)
-	get(t, c, srv.URL+"/count")
+	app, _ := newServer(t)
+	c := webtest.New(t, app)
+	c.Get("/count")
 	var wg sync.WaitGroup
 	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := c.Get(srv.URL + "/count")
-			if err == nil {
-				resp.Body.Close()
-			}
-		}()
+		wg.Go(func() { c.Get("/count") })
 	}
 	wg.Wait()
-	if _, body := get(t, c, srv.URL+"/count"); body != "52" {
-		t.Fatalf("count = %s; want 52", body)
+	if r := c.Get("/count"); r.Body != "52" {
+		t.Fatalf("count = %s; want 52", r.Body)
+	}
+}
+
+// A browser that sends a tampered cookie gets a page with a way back;
+// curl gets the plain "Bad Cookie" of the README.
+func TestTamperedCookie(t *testing.T) {
+	app, _ := newServer(t)
+	for _, tc := range []struct{ accept, want string }{{"*/*", "Bad Cookie"}, {"text/html", `<a class="again" href="/count">`}} {
+		c := webtest.New(t, app)
+		c.Header.Set("Accept", tc.accept)
+		c.Get("/count")
+		ck := c.Cookie(session.DefaultCookieName)
+		c.SetCookie(&http.Cookie{Name: ck.Name, Value: "00000000-0000-4000-8000-000000000000" + ck.Value[36:]})
+		r := c.Get("/count")
+		if r.Status != http.StatusBadRequest || (tc.accept == "*/*" && r.Body != tc.want) || !strings.Contains(r.Body, tc.want) {
+			t.Fatalf("a forged id, Accept %s:\n%v", tc.accept, r)
+		}
+		if r := c.Get("/count"); r.Body != "1" {
+			t.Fatalf("after the bad cookie:\n%v", r)
+		}
 	}
 }
 
@@ -137,15 +133,7 @@ func TestTranscriptOnEveryStore(t *testing.T) {
 	}
 	for name, spec := range specs {
 		t.Run(name, func(t *testing.T) {
-			srv := newServerOn(t, spec, t.TempDir())
-			c := browser(t)
-			for _, step := range []struct{ path, want string }{
-				{"/count", "1"}, {"/count", "2"}, {"/count", "3"}, {"/reset", "Reset"}, {"/count", "1"},
-			} {
-				if code, body := get(t, c, srv.URL+step.path); code != 200 || body != step.want {
-					t.Fatalf("GET %s = %d %q; want %q", step.path, code, body, step.want)
-				}
-			}
+			transcript(t, newServerOn(t, spec, t.TempDir()))
 		})
 	}
 	if _, _, err := openStore("floppy", ""); err == nil {

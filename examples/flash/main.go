@@ -12,36 +12,51 @@
 // CSS animation); one without stays.
 //
 // In a browser: run it, open http://127.0.0.1:8080/, post something, then
-// reload. With curl:
+// reload. With curl, after
 //
 //	go run ./examples/flash 8080
-//	curl -s -c cookie.txt -b cookie.txt -d text=hello -w '%{http_code}\n' http://127.0.0.1:8080/  # 303
-//	curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | grep hello   # Posted! hello
-//	curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | grep hello   # nothing: read once
-//	curl -s -c cookie.txt -b cookie.txt -d text= http://127.0.0.1:8080/ | grep Nothing   # 422, no redirect
+//
+// in another terminal:
+//
+//	$ curl -s -c cookie.txt -b cookie.txt -d text=hello -w '%{http_code}\n' http://127.0.0.1:8080/
+//	303
+//	$ curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | grep hello
+//	<p class="msg success" style="animation: fade 1s 5s forwards"><strong>Posted!</strong> hello</p>
+//	$ curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | grep -c hello
+//	0
+//	$ curl -s -c cookie.txt -b cookie.txt -d text= -w '%{http_code}\n' http://127.0.0.1:8080/ | grep -e Nothing -e '^[0-9]'
+//	<p class="msg error"><strong>Nothing to post.</strong> Type something first.</p>
+//	422
+//
+// The flash shows once; the error comes with the answer to the post
+// itself (422, no redirect), and nothing is stored for it.
 //
 // The sessions live in memory; their settings come from the environment
 // (SECRET_KEY and the rest of session.ConfigFromEnv).
 package main
 
 import (
+	"embed"
 	"fmt"
-	"html/template"
 	"log"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gowebpy/web"
+	"github.com/gowebpy/web/examples/internal/site"
 	"github.com/gowebpy/web/session"
 )
 
-var urls = web.URLs{
-	"/", index{},
-}
-
 // maxText bounds what a visitor can keep in the session.
 const maxText = 200
+
+// The templates are compiled into the program, so that it finds them from
+// any working directory; html/template escapes every value for where it
+// appears: what a visitor posts is shown as text, never as markup.
+//
+//go:embed templates
+var templates embed.FS
 
 // page is what the template shows.
 type page struct {
@@ -50,38 +65,16 @@ type page struct {
 	Max      int
 }
 
-// html/template escapes every value for where it appears: what a visitor
-// posts is shown as text, never as markup.
-var tmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en">
-<meta charset="utf-8">
-<title>Flash and messages</title>
-<style>
-.success{background:#dfd} .error{background:#fdd} .info{background:#ddf}
-@keyframes fade{to{opacity:0;visibility:hidden}}
-</style>
-<h1>Flash and messages</h1>
-{{range .Messages}}<div class="{{.Level}}"{{if .Life}} style="animation: fade 1s {{.Life}}s forwards"{{end}}>
-{{with .Title}}<strong>{{.}}</strong> {{end}}{{.Body}}
-</div>
-{{else}}<p>No messages.</p>
-{{end}}
-<form method="post" action="/">
-<label>Say something <input name="text" value="{{.Text}}" maxlength="{{.Max}}"></label>
-<button>Post</button>
-</form>
-`))
-
-type index struct{}
+type index struct{ render *web.Templates }
 
 // GET shows the page with the request's messages: the flashes, read once.
-func (index) GET(c *web.Context) (any, error) {
-	return show(c.Session(), "")
+func (h index) GET(c *web.Context) (any, error) {
+	return h.show(c.Session(), "")
 }
 
 // POST flashes the text and redirects, or shows the form again with an
 // error message.
-func (index) POST(c *web.Context) (any, error) {
+func (h index) POST(c *web.Context) (any, error) {
 	in, err := c.Input()
 	if err != nil {
 		return nil, err
@@ -101,28 +94,29 @@ func (index) POST(c *web.Context) (any, error) {
 	// 422: the request was understood, but its content is not acceptable.
 	// Browsers show the page all the same.
 	c.SetStatus(http.StatusUnprocessableEntity)
-	return show(s, text)
+	return h.show(s, text)
 }
 
 // show renders the page with the messages of this request.
-func show(s *session.Session, text string) (any, error) {
-	var b strings.Builder
-	if err := tmpl.Execute(&b, page{Messages: s.Messages(), Text: text, Max: maxText}); err != nil {
-		return nil, err
-	}
-	return web.HTML(b.String()), nil
+func (h index) show(s *session.Session, text string) (any, error) {
+	return h.render.Render("index", page{Messages: s.Messages(), Text: text, Max: maxText})
 }
 
 // newApp builds the application with its sessions in memory.
 func newApp() (*web.Application, *session.Manager, error) {
-	app, err := web.New(urls)
+	app, err := web.New(web.URLs{
+		"/", index{web.NewTemplatesFS(templates, "templates")},
+		"/static/*file", site.Static(), // the examples' stylesheet and icon
+	})
 	if err != nil {
 		return nil, nil, err
 	}
+	app.StaticDir = "" // /static/ is site.Static, compiled in
 	cfg, err := session.ConfigFromEnv(session.Config{})
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg.ErrorHandler = web.SessionErrorPage(cfg) // "Bad Cookie" as a page with a way back
 	sessions, err := session.New(session.NewMemoryStore(), cfg)
 	if err != nil {
 		return nil, nil, err

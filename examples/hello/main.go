@@ -1,8 +1,13 @@
 // Command hello is the smallest application: one URL, one handler type.
 //
 //	go run ./examples/hello 8080
-//	curl http://127.0.0.1:8080/
-//	curl http://127.0.0.1:8080/hello/world
+//
+// and in another terminal:
+//
+//	$ curl http://127.0.0.1:8080/
+//	Hello, world!
+//	$ curl http://127.0.0.1:8080/hello/world
+//	Hello, world!
 package main
 
 import (

@@ -18,32 +18,43 @@
 // checks it, so a page on another site cannot log the visitor in or out.
 //
 // In a browser: run it, open http://127.0.0.1:8080/ and it sends you to
-// the login form. With curl, which has to pass the form's token along:
+// the login form. With curl, which has to pass the form's token along,
+// after
 //
 //	LOGIN_PASSWORD=correct-horse go run ./examples/login 8080
-//	token() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p'; }
-//	T=$(curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/login | token)
-//	curl -s -c cookie.txt -b cookie.txt -d user=ann -d password=wrong -d csrf=$T http://127.0.0.1:8080/login | grep Wrong
-//	curl -s -c cookie.txt -b cookie.txt -L -d user=ann -d password=correct-horse -d csrf=$T http://127.0.0.1:8080/login | grep logged
-//	T=$(curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | token)
-//	curl -s -c cookie.txt -b cookie.txt -L -d csrf=$T http://127.0.0.1:8080/logout | grep logged
+//
+// in another terminal:
+//
+//	$ token() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p'; }
+//	$ T=$(curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/login | token)
+//	$ curl -s -c cookie.txt -b cookie.txt -d user=ann -d password=wrong -d csrf=$T http://127.0.0.1:8080/login | grep Wrong
+//	<p class="msg error"><strong>Login failed.</strong> Wrong user name or password.</p>
+//	$ curl -s -c cookie.txt -b cookie.txt -L -d user=ann -d password=correct-horse -d csrf=$T http://127.0.0.1:8080/login | grep logged
+//	<p>You are logged in as ann.</p>
+//	$ T=$(curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | token)
+//	$ curl -s -c cookie.txt -b cookie.txt -L -d csrf=$T http://127.0.0.1:8080/logout | grep logged
+//	<p class="msg info">You have been logged out.</p>
+//	$ curl -s -w '\n' -c cookie.txt -b cookie.txt -d csrf=$T http://127.0.0.1:8080/logout
+//	This form has expired or comes from another site: go back, reload the page and try again.
 //
 // Look at cookie.txt between the steps: the login replaces the cookie,
-// and so does the logout.
+// and so does the logout. The last form was shown before the logout, so
+// its token is the old session's: a browser gets that answer as a page
+// with a link back.
 package main
 
 import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"html/template"
+	"embed"
 	"log"
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 
 	"github.com/gowebpy/web"
+	"github.com/gowebpy/web/examples/internal/site"
 	"github.com/gowebpy/web/session"
 )
 
@@ -66,54 +77,26 @@ func (cr *credentials) check(user, password string) bool {
 	return subtle.ConstantTimeCompare(u[:], cr.user[:])&subtle.ConstantTimeCompare(p[:], cr.password[:]) == 1
 }
 
+// The templates are compiled into the program, so that it finds them from
+// any working directory; html/template escapes every value for where it
+// appears in the page.
+//
+//go:embed templates
+var templates embed.FS
+
 // view is what the pages show.
 type view struct {
+	Title    string
 	User     string
 	Session  string // the start of the session id, never all of it
 	CSRF     string
 	Messages []session.Message
 }
 
-var pages = template.Must(template.New("").Parse(`
-{{define "top"}}<!doctype html>
-<html lang="en">
-<meta charset="utf-8">
-<title>Login example</title>
-<style>.error{color:#b00}.info{color:#06c}</style>
-{{range .Messages}}<p class="{{.Level}}">{{with .Title}}<strong>{{.}}</strong> {{end}}{{.Body}}</p>
-{{end}}{{end}}
-
-{{define "login"}}{{template "top" .}}<h1>Please log in</h1>
-<form method="post" action="/login">
-<input type="hidden" name="csrf" value="{{.CSRF}}">
-<p><label>User name <input name="user" value="{{.User}}" autocomplete="username" required></label></p>
-<p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
-<p><button>Log in</button></p>
-</form>
-{{end}}
-
-{{define "home"}}{{template "top" .}}<h1>Welcome</h1>
-<p>You are logged in as {{.User}}.</p>
-<p>Your session: <code>{{.Session}}</code></p>
-<form method="post" action="/logout">
-<input type="hidden" name="csrf" value="{{.CSRF}}">
-<button>Log out</button>
-</form>
-{{end}}`))
-
-// render executes the template called name.
-func render(name string, v view) (any, error) {
-	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, name, v); err != nil {
-		return nil, err
-	}
-	return web.HTML(b.String()), nil
-}
-
-type home struct{}
+type home struct{ render *web.Templates }
 
 // GET shows who is logged in, or sends the visitor to the login form.
-func (home) GET(c *web.Context) (any, error) {
+func (h home) GET(c *web.Context) (any, error) {
 	s := c.Session()
 	user := s.String("user")
 	if user == "" {
@@ -123,19 +106,22 @@ func (home) GET(c *web.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return render("home", view{User: user, Session: shortID(s.ID()), CSRF: token})
+	return h.render.Render("home", view{Title: "Welcome", User: user, Session: shortID(s.ID()), CSRF: token})
 }
 
-type login struct{ creds *credentials }
+type login struct {
+	creds  *credentials
+	render *web.Templates
+}
 
 // GET shows the login form, with the messages flashed to it (the one of
 // the logout).
-func (login) GET(c *web.Context) (any, error) {
+func (l login) GET(c *web.Context) (any, error) {
 	s := c.Session()
 	if s.String("user") != "" {
 		return nil, web.SeeOther("/")
 	}
-	return showForm(s, "")
+	return l.showForm(s, "")
 }
 
 // POST logs the user in, or shows the form again with an error.
@@ -155,7 +141,7 @@ func (l login) POST(c *web.Context) (any, error) {
 		// which a login form does not have. The message does not say
 		// which of the two was wrong, and the password is not echoed.
 		s.AddMessage(session.Message{Level: "error", Title: "Login failed.", Body: "Wrong user name or password."})
-		return showForm(s, user)
+		return l.showForm(s, user)
 	}
 	// A new id for the logged-in session: the old one stops working.
 	if err := s.RenewID(); err != nil {
@@ -169,12 +155,12 @@ func (l login) POST(c *web.Context) (any, error) {
 }
 
 // showForm renders the login form with the request's messages.
-func showForm(s *session.Session, user string) (any, error) {
+func (l login) showForm(s *session.Session, user string) (any, error) {
 	token, err := csrfToken(s)
 	if err != nil {
 		return nil, err
 	}
-	return render("login", view{User: user, CSRF: token, Messages: s.Messages()})
+	return l.render.Render("login", view{Title: "Log in", User: user, Session: shortID(s.ID()), CSRF: token, Messages: s.Messages()})
 }
 
 type logout struct{}
@@ -241,18 +227,22 @@ func loginPassword(logger *slog.Logger, user string) string {
 
 // newApp builds the application; user and password may log in.
 func newApp(user, password string) (*web.Application, *session.Manager, error) {
+	render := web.NewTemplatesFS(templates, "templates")
 	app, err := web.New(web.URLs{
-		"/", home{},
-		"/login", login{newCredentials(user, password)},
+		"/", home{render},
+		"/login", login{newCredentials(user, password), render},
 		"/logout", logout{},
+		"/static/*file", site.Static(), // the examples' stylesheet and icon
 	})
 	if err != nil {
 		return nil, nil, err
 	}
+	app.StaticDir = "" // /static/ is site.Static, compiled in
 	cfg, err := session.ConfigFromEnv(session.Config{})
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg.ErrorHandler = web.SessionErrorPage(cfg) // "Bad Cookie" as a page with a way back
 	sessions, err := session.New(session.NewMemoryStore(), cfg)
 	if err != nil {
 		return nil, nil, err

@@ -3,29 +3,27 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/gowebpy/web/session"
+	"github.com/gowebpy/web/webtest"
 )
 
-// site is the example under test and every page it served, for the checks
+// loginSite is the example under test and every page it served, for the checks
 // that no page ever shows a secret.
-type site struct {
+type loginSite struct {
 	t        *testing.T
-	srv      *httptest.Server
+	app      http.Handler
 	password string
 	pages    []string
 }
 
-func newSite(t *testing.T) *site {
+func newSite(t *testing.T) *loginSite {
 	t.Helper()
 	t.Setenv("SECRET_KEY", "login-example-test-key-0123456789abcdef")
 	password := rand.Text() // no password is written in the source, tests included
@@ -33,12 +31,11 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(app)
-	t.Cleanup(func() { srv.Close(); sessions.Close() })
-	return &site{t: t, srv: srv, password: password}
+	t.Cleanup(func() { sessions.Close() })
+	return &loginSite{t: t, app: app, password: password}
 }
 
-// response is what a request without a cookie jar got.
+// response is what one request carrying a given cookie got.
 type response struct {
 	code     int
 	body     string
@@ -46,64 +43,39 @@ type response struct {
 	sid      *http.Cookie // the session cookie the response set, or nil
 }
 
-// noRedirect sends requests as written and reports redirects instead of
-// following them, so that the tests hold the cookies in their own hands.
-var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
 // do sends a request carrying the session cookie sid (none if empty) and
-// the form, if any.
-func (s *site) do(method, path, sid string, form url.Values) response {
+// the form, if any, from a client that does not follow redirects, so
+// that the tests hold the cookies in their own hands.
+func (s *loginSite) do(method, path, sid string, form url.Values) response {
 	s.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, s.srv.URL+path, body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
+	c := webtest.New(s.t, s.app).NoFollow()
 	if sid != "" {
-		req.AddCookie(&http.Cookie{Name: session.DefaultCookieName, Value: sid})
+		c.SetCookie(&http.Cookie{Name: session.DefaultCookieName, Value: sid})
 	}
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
+	var r *webtest.Response
+	if method == http.MethodPost {
+		r = c.PostForm(path, form)
+	} else {
+		r = c.Get(path)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
+	s.pages = append(s.pages, r.Body)
+	out := response{code: r.Status, body: r.Body, location: r.Location()}
+	if ck := r.Cookie(session.DefaultCookieName); ck != nil && ck.MaxAge >= 0 {
+		out.sid = ck
 	}
-	r := response{code: resp.StatusCode, body: string(b)}
-	s.pages = append(s.pages, r.body)
-	if loc := resp.Header.Get("Location"); loc != "" {
-		u, err := url.Parse(loc)
-		if err != nil {
-			s.t.Fatalf("Location %q: %v", loc, err)
-		}
-		r.location = u.Path
-	}
-	for _, ck := range resp.Cookies() {
-		if ck.Name == session.DefaultCookieName && ck.MaxAge >= 0 {
-			r.sid = ck
-		}
-	}
-	return r
+	return out
 }
 
-func (s *site) get(path, sid string) response { return s.do(http.MethodGet, path, sid, nil) }
+func (s *loginSite) get(path, sid string) response { return s.do(http.MethodGet, path, sid, nil) }
 
-func (s *site) post(path, sid string, form url.Values) response {
+func (s *loginSite) post(path, sid string, form url.Values) response {
 	return s.do(http.MethodPost, path, sid, form)
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // token returns the csrf token of the form in body.
-func (s *site) token(body string) string {
+func (s *loginSite) token(body string) string {
 	s.t.Helper()
 	m := csrfField.FindStringSubmatch(body)
 	if m == nil {
@@ -121,7 +93,7 @@ func sessionID(ck *http.Cookie) string {
 
 // checkSecrets fails if a page served so far showed the password or one of
 // the session ids whole.
-func (s *site) checkSecrets(cookies ...*http.Cookie) {
+func (s *loginSite) checkSecrets(cookies ...*http.Cookie) {
 	s.t.Helper()
 	for _, page := range s.pages {
 		if strings.Contains(page, s.password) {
@@ -137,7 +109,7 @@ func (s *site) checkSecrets(cookies ...*http.Cookie) {
 
 // loginForm opens the login form as a new visitor: it returns the session
 // cookie the form started and the form's token.
-func (s *site) loginForm() (*http.Cookie, string) {
+func (s *loginSite) loginForm() (*http.Cookie, string) {
 	s.t.Helper()
 	r := s.get("/login", "")
 	if r.code != http.StatusOK || r.sid == nil || !strings.Contains(r.body, `type="password"`) {
@@ -147,7 +119,7 @@ func (s *site) loginForm() (*http.Cookie, string) {
 }
 
 // wantLoggedOut checks that the cookie sid does not log anyone in.
-func (s *site) wantLoggedOut(sid *http.Cookie) {
+func (s *loginSite) wantLoggedOut(sid *http.Cookie) {
 	s.t.Helper()
 	if r := s.get("/", sid.Value); r.code != http.StatusSeeOther || r.location != "/login" {
 		s.t.Fatalf("GET / with that cookie = %d to %q; want 303 to /login:\n%s", r.code, r.location, r.body)
@@ -155,7 +127,7 @@ func (s *site) wantLoggedOut(sid *http.Cookie) {
 }
 
 // login logs ann in and returns the new session cookie.
-func (s *site) login() (before, after *http.Cookie) {
+func (s *loginSite) login() (before, after *http.Cookie) {
 	s.t.Helper()
 	before, token := s.loginForm()
 	r := s.post("/login", before.Value, url.Values{"user": {"ann"}, "password": {s.password}, "csrf": {token}})
@@ -266,46 +238,41 @@ func TestFormsNeedTheToken(t *testing.T) {
 // The whole round in a browser: a cookie jar that follows redirects.
 func TestBrowser(t *testing.T) {
 	s := newSite(t)
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &http.Client{Jar: jar}
-	page := func(resp *http.Response, err error) (string, string) {
+	b := webtest.New(t, s.app)
+	page := func(r *webtest.Response) (string, string) {
 		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.pages = append(s.pages, string(body))
-		return resp.Request.URL.Path, string(body)
+		s.pages = append(s.pages, r.Body)
+		return r.Request.URL.Path, r.Body
 	}
-	at, body := page(b.Get(s.srv.URL + "/"))
+	at, body := page(b.Get("/"))
 	if at != "/login" {
 		t.Fatalf("GET / took a new visitor to %s", at)
 	}
-	at, body = page(b.PostForm(s.srv.URL+"/login", url.Values{"user": {"ann"}, "password": {"guess"}, "csrf": {s.token(body)}}))
+	at, body = page(b.PostForm("/login", url.Values{"user": {"ann"}, "password": {"guess"}, "csrf": {s.token(body)}}))
 	if at != "/login" || !strings.Contains(body, "Wrong user name or password.") {
 		t.Fatalf("wrong password: at %s:\n%s", at, body)
 	}
-	at, body = page(b.PostForm(s.srv.URL+"/login", url.Values{"user": {"ann"}, "password": {s.password}, "csrf": {s.token(body)}}))
+	at, body = page(b.PostForm("/login", url.Values{"user": {"ann"}, "password": {s.password}, "csrf": {s.token(body)}}))
 	if at != "/" || !strings.Contains(body, "You are logged in as ann") {
 		t.Fatalf("right password: at %s:\n%s", at, body)
 	}
-	u, _ := url.Parse(s.srv.URL)
-	loggedIn := jar.Cookies(u)
-	at, body = page(b.PostForm(s.srv.URL+"/logout", url.Values{"csrf": {s.token(body)}}))
+	loggedIn := b.Cookies()
+	staleToken := s.token(body)
+	at, body = page(b.PostForm("/logout", url.Values{"csrf": {staleToken}}))
 	if at != "/login" || !strings.Contains(body, "You have been logged out.") {
 		t.Fatalf("logout: at %s:\n%s", at, body)
 	}
-	if at, body = page(b.Get(s.srv.URL + "/")); at != "/login" || strings.Contains(body, "logged out") {
+	if at, body = page(b.Get("/")); at != "/login" || strings.Contains(body, "logged out") {
 		t.Fatalf("after logout, GET / is at %s:\n%s", at, body)
 	}
-	s.checkSecrets(append(loggedIn, jar.Cookies(u)...)...)
+	// The logout form again, as a Back button would show it: a clear
+	// page with a way back, for a browser.
+	b.Header.Set("Accept", "text/html")
+	r := b.PostForm("/logout", url.Values{"csrf": {staleToken}})
+	if r.Status != http.StatusForbidden || !strings.Contains(r.Body, "This form has expired") || !strings.Contains(r.Body, `<a class="home" href="/">`) {
+		t.Fatalf("a stale logout form:\n%v", r)
+	}
+	s.checkSecrets(append(loggedIn, b.Cookies()...)...)
 }
 
 func TestPasswordFromTheEnvironment(t *testing.T) {

@@ -10,69 +10,69 @@
 // Try it in a browser: run it, open http://127.0.0.1:8080/, reload, click,
 // close the tab and come back; then open a private window, which has no
 // cookie and so starts again at 1. Or with curl (-c saves the cookie, -b
-// sends it, -L follows the redirect):
+// sends it, -L follows the redirect), after
 //
 //	go run ./examples/visits 8080
-//	curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | grep Number            # visits: 1, clicks: 0
-//	curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | grep Number            # visits: 2, clicks: 0
-//	curl -s -c cookie.txt -b cookie.txt -L -d '' http://127.0.0.1:8080/click | grep Number  # visits: 3, clicks: 1
-//	curl -s http://127.0.0.1:8080/ | grep Number                                        # no cookie: visits: 1
+//
+// in another terminal:
+//
+//	$ counts() { grep -o 'Number of [a-z]*: [0-9]*'; }
+//	$ curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | counts
+//	Number of visits: 1
+//	Number of clicks: 0
+//	$ curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | counts
+//	Number of visits: 2
+//	Number of clicks: 0
+//	$ curl -s -c cookie.txt -b cookie.txt -L -d '' http://127.0.0.1:8080/click | counts
+//	Number of visits: 3
+//	Number of clicks: 1
+//	$ curl -s http://127.0.0.1:8080/ | counts
+//	Number of visits: 1
+//	Number of clicks: 0
+//
+// The last one sent no cookie, so it started a session of its own.
 //
 // The sessions live in the memory of the process (session.NewMemoryStore),
 // like JustPy's session_dict: a restart forgets them. The session settings
 // come from the environment, JustPy style: SECRET_KEY, SESSION_COOKIE_NAME,
 // COOKIE_MAX_AGE and the rest of session.ConfigFromEnv. Without SECRET_KEY
-// a key is generated into ./session.key. If the browser answers "Bad
-// Cookie", it still holds a cookie another program on this host signed
-// with another key: that answer deletes it, so reload.
+// a key is generated into ./session.key. If the browser shows "Bad
+// Cookie", it still held a cookie another program on this host signed
+// with another key: that answer deletes it, and its link starts afresh.
 package main
 
 import (
-	"html/template"
+	"embed"
 	"log"
-	"strings"
 
 	"github.com/gowebpy/web"
+	"github.com/gowebpy/web/examples/internal/site"
 	"github.com/gowebpy/web/session"
 )
 
-var urls = web.URLs{
-	"/", index{},
-	"/click", click{},
-}
+// The templates are compiled into the program, so that it finds them from
+// any working directory.
+//
+//go:embed templates
+var templates embed.FS
 
-// page is what the template shows.
+// page is what the template shows; html/template escapes every value for
+// where it appears in the page.
 type page struct {
 	Session        string // the start of the session id, never all of it
 	Visits, Clicks int
 }
 
-// html/template escapes every value for where it appears in the page.
-var tmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en">
-<meta charset="utf-8">
-<title>Visits and clicks</title>
-<p>Your session: <code>{{.Session}}</code> (the start of its id: the whole id is a secret)</p>
-<p>Number of visits: {{.Visits}}</p>
-<form method="post" action="/click">
-<button>Number of clicks: {{.Clicks}}</button>
-</form>
-`))
-
-type index struct{}
+type index struct{ render *web.Templates }
 
 // GET counts a visit and shows the page.
-func (index) GET(c *web.Context) (any, error) {
+func (h index) GET(c *web.Context) (any, error) {
 	s := c.Session()
 	visits := s.Int("visits") + 1
 	if err := s.Set("visits", visits); err != nil {
 		return nil, err
 	}
-	var b strings.Builder
-	if err := tmpl.Execute(&b, page{Session: shortID(s.ID()), Visits: visits, Clicks: s.Int("clicks")}); err != nil {
-		return nil, err
-	}
-	return web.HTML(b.String()), nil
+	return h.render.Render("index", page{Session: shortID(s.ID()), Visits: visits, Clicks: s.Int("clicks")})
 }
 
 type click struct{}
@@ -98,14 +98,20 @@ func shortID(id string) string {
 
 // newApp builds the application with its sessions in memory.
 func newApp() (*web.Application, *session.Manager, error) {
-	app, err := web.New(urls)
+	app, err := web.New(web.URLs{
+		"/", index{web.NewTemplatesFS(templates, "templates")},
+		"/click", click{},
+		"/static/*file", site.Static(), // the examples' stylesheet and icon
+	})
 	if err != nil {
 		return nil, nil, err
 	}
+	app.StaticDir = "" // /static/ is site.Static, compiled in
 	cfg, err := session.ConfigFromEnv(session.Config{})
 	if err != nil {
 		return nil, nil, err
 	}
+	cfg.ErrorHandler = web.SessionErrorPage(cfg) // "Bad Cookie" as a page with a way back
 	sessions, err := session.New(session.NewMemoryStore(), cfg)
 	if err != nil {
 		return nil, nil, err

@@ -1,98 +1,55 @@
 package main
 
 import (
-	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/gowebpy/web/session"
+	"github.com/gowebpy/web/webtest"
 )
 
-func newServer(t *testing.T) *httptest.Server {
+func testApp(t *testing.T) http.Handler {
 	t.Helper()
+	t.Chdir(t.TempDir())
 	t.Setenv("SECRET_KEY", "visits-example-test-key-0123456789abcdef")
 	app, sessions, err := newApp()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(app)
-	t.Cleanup(func() { srv.Close(); sessions.Close() })
-	return srv
-}
-
-// browser is a client with a cookie jar that follows redirects, as a
-// browser does.
-func browser(t *testing.T) *http.Client {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar}
-}
-
-// get sends a GET with c and returns the status, body and final URL.
-func get(t *testing.T, c *http.Client, target string) (int, string, *url.URL) {
-	t.Helper()
-	resp, err := c.Get(target)
-	return read(t, resp, err)
-}
-
-// post submits an empty form with c, as the page's button does.
-func post(t *testing.T, c *http.Client, target string) (int, string, *url.URL) {
-	t.Helper()
-	resp, err := c.PostForm(target, nil)
-	return read(t, resp, err)
-}
-
-// read returns the status, body and final URL of resp.
-func read(t *testing.T, resp *http.Response, err error) (int, string, *url.URL) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b), resp.Request.URL
+	t.Cleanup(func() { sessions.Close() })
+	return app
 }
 
 // wantCounts checks that a page shows the given counts.
-func wantCounts(t *testing.T, body string, visits, clicks string) {
+func wantCounts(t *testing.T, r *webtest.Response, visits, clicks string) {
 	t.Helper()
 	for _, want := range []string{"Number of visits: " + visits + "<", "Number of clicks: " + clicks + "<"} {
-		if !strings.Contains(body, want) {
-			t.Fatalf("page lacks %q:\n%s", want, body)
+		if !strings.Contains(r.Body, want) {
+			t.Fatalf("page lacks %q:\n%v", want, r)
 		}
 	}
 }
 
 func TestVisitsAndClicks(t *testing.T) {
-	srv := newServer(t)
-	b := browser(t)
+	b := webtest.New(t, testApp(t))
 	visit := func(visits, clicks string) {
 		t.Helper()
-		code, body, _ := get(t, b, srv.URL+"/")
-		if code != http.StatusOK {
-			t.Fatalf("GET / = %d", code)
+		r := b.Get("/")
+		if r.Status != http.StatusOK {
+			t.Fatalf("GET /:\n%v", r)
 		}
-		wantCounts(t, body, visits, clicks)
+		wantCounts(t, r, visits, clicks)
 	}
 	clickButton := func(visits, clicks string) {
 		t.Helper()
 		// The form's POST; the client follows the 303 with a GET, as a
 		// browser does.
-		code, body, final := post(t, b, srv.URL+"/click")
-		if code != http.StatusOK || final.Path != "/" {
-			t.Fatalf("POST /click ended at %s with %d", final, code)
+		r := b.PostForm("/click", nil)
+		if r.Status != http.StatusOK || r.Request.Method != http.MethodGet || r.Request.URL.Path != "/" {
+			t.Fatalf("POST /click ended at %s %s:\n%v", r.Request.Method, r.Request.URL, r)
 		}
-		wantCounts(t, body, visits, clicks)
+		wantCounts(t, r, visits, clicks)
 	}
 	visit("1", "0")
 	visit("2", "0")
@@ -104,66 +61,78 @@ func TestVisitsAndClicks(t *testing.T) {
 }
 
 func TestBrowsersDoNotShare(t *testing.T) {
-	srv := newServer(t)
-	ann, bob := browser(t), browser(t)
+	app := testApp(t)
+	ann, bob := webtest.New(t, app), webtest.New(t, app)
 	for range 3 {
-		get(t, ann, srv.URL+"/")
+		ann.Get("/")
 	}
-	post(t, ann, srv.URL+"/click")
-	_, body, _ := get(t, bob, srv.URL+"/")
-	wantCounts(t, body, "1", "0")
-	_, body, _ = post(t, bob, srv.URL+"/click")
-	wantCounts(t, body, "2", "1")
-	_, body, _ = get(t, ann, srv.URL+"/")
-	wantCounts(t, body, "5", "1")
+	ann.PostForm("/click", nil)
+	wantCounts(t, bob.Get("/"), "1", "0")
+	wantCounts(t, bob.PostForm("/click", nil), "2", "1")
+	r := ann.Get("/")
+	wantCounts(t, r, "5", "1")
 
 	// The page shows the start of the id and never the whole of it.
-	u, _ := url.Parse(srv.URL)
-	for _, ck := range ann.Jar.Cookies(u) {
-		if ck.Name != session.DefaultCookieName {
-			continue
-		}
-		id, _, _ := strings.Cut(ck.Value, ".")
-		if len(id) < 36 || strings.Contains(body, id) || !strings.Contains(body, id[:8]+"…") {
-			t.Fatalf("page shows the id %q wrongly:\n%s", id, body)
-		}
+	ck := ann.Cookie(session.DefaultCookieName)
+	if ck == nil {
+		t.Fatal("ann's jar holds no session cookie")
+	}
+	id, _, _ := strings.Cut(ck.Value, ".")
+	if len(id) < 36 || strings.Contains(r.Body, id) || !strings.Contains(r.Body, id[:8]+"…") {
+		t.Fatalf("page shows the id %q wrongly:\n%s", id, r.Body)
 	}
 }
 
 // The POST-redirect-GET flow as the HTTP exchange shows it.
 func TestClickRedirectsWithSeeOther(t *testing.T) {
-	srv := newServer(t)
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirect.PostForm(srv.URL+"/click", nil)
-	if err != nil {
-		t.Fatal(err)
+	b := webtest.New(t, testApp(t))
+	r := b.NoFollow().PostForm("/click", nil)
+	if r.Status != http.StatusSeeOther || r.Location() != "/" {
+		t.Fatalf("POST /click:\n%v", r)
 	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusSeeOther || loc == nil || loc.Path != "/" {
-		t.Fatalf("POST /click = %d, Location %q; want 303 to /", resp.StatusCode, resp.Header.Get("Location"))
+	if sid := r.Cookie(session.DefaultCookieName); sid == nil || !sid.HttpOnly {
+		t.Fatalf("the first click set no HttpOnly session cookie:\n%v", r)
 	}
-	var sid *http.Cookie
-	for _, ck := range resp.Cookies() {
-		if ck.Name == session.DefaultCookieName {
-			sid = ck
-		}
-	}
-	if sid == nil || !sid.HttpOnly {
-		t.Fatalf("the first click set no HttpOnly session cookie: %v", resp.Cookies())
-	}
-	req, err := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.AddCookie(&http.Cookie{Name: sid.Name, Value: sid.Value})
-	resp, err = noRedirect.Do(req)
-	_, body, _ := read(t, resp, err)
-	wantCounts(t, body, "1", "1")
+	wantCounts(t, b.Get("/"), "1", "1")
 
 	// A GET on /click counts nothing: only the form's POST does.
-	code, _, _ := get(t, noRedirect, srv.URL+"/click")
-	if code != http.StatusMethodNotAllowed {
-		t.Fatalf("GET /click = %d; want 405", code)
+	if r := b.Get("/click"); r.Status != http.StatusMethodNotAllowed {
+		t.Fatalf("GET /click:\n%v", r)
 	}
+	wantCounts(t, b.Get("/"), "2", "1")
+}
+
+// The stylesheet and icon are compiled in, and the page links to them.
+func TestStaticFiles(t *testing.T) {
+	b := webtest.New(t, testApp(t))
+	r := b.Get("/")
+	for _, link := range []string{`href="/static/style.css"`, `href="/static/favicon.svg"`} {
+		if !strings.Contains(r.Body, link) {
+			t.Fatalf("the page lacks %s:\n%s", link, r.Body)
+		}
+	}
+	for path, ctype := range map[string]string{"/static/style.css": "text/css; charset=utf-8", "/static/favicon.svg": "image/svg+xml"} {
+		if r := b.Get(path); r.Status != http.StatusOK || r.Header.Get("Content-Type") != ctype || r.Body == "" {
+			t.Fatalf("GET %s:\n%v", path, r)
+		}
+	}
+	for _, path := range []string{"/static/", "/static/nope.css", "/static/../main.go"} {
+		if r := b.Get(path); r.Status != http.StatusNotFound {
+			t.Fatalf("GET %s = %d", path, r.Status)
+		}
+	}
+}
+
+// A tampered cookie gets a page with a way back, and the way back works.
+func TestTamperedCookie(t *testing.T) {
+	b := webtest.New(t, testApp(t))
+	b.Header.Set("Accept", "text/html")
+	b.Get("/")
+	ck := b.Cookie(session.DefaultCookieName)
+	b.SetCookie(&http.Cookie{Name: ck.Name, Value: ck.Value[:len(ck.Value)-1] + "x"})
+	r := b.Get("/")
+	if r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "Bad Cookie") || !strings.Contains(r.Body, `<a class="home" href="/">`) {
+		t.Fatalf("a tampered cookie:\n%v", r)
+	}
+	wantCounts(t, b.Get("/"), "1", "0")
 }
