@@ -233,6 +233,7 @@ func (s *Session) judge(d *data, deadline time.Time) verdict {
 // admit makes the session the one read, under id. s.mu must be held.
 func (s *Session) admit(id string, d *data, deadline time.Time) {
 	s.id, s.rec, s.deadline, s.state = id, *d, deadline, loaded
+	s.private = s.private || (s.m.noStore && (len(d.Values) > 0 || len(d.Flashes) > 0))
 	if ip := s.m.cfg.ClientIP(s.reg.r); d.IP != ip {
 		s.rec.IP = ip // the address follows the client, as in web.py
 		s.state = changed

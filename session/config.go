@@ -125,6 +125,14 @@ type Config struct {
 	// middleware does nothing, and handlers get a session that lives for
 	// the request only and sets no cookie.
 	Disabled bool
+	// NoStore marks a response built from a session that holds data
+	// Cache-Control: no-store, unless the handler set its own
+	// Cache-Control: neither a shared cache nor the browser (its
+	// back/forward cache, which Back after a logout shows from) may keep
+	// a private page. A response that sets or deletes the session cookie
+	// is always no-store. No is for an application that sets its own
+	// caching on every page that shows session data. Default Yes.
+	NoStore Toggle
 	// SaveEveryRequest writes a session that was used in a request even
 	// when it did not change, and sends its cookie again (tipfy force).
 	// Default false: only changed sessions are written.

@@ -70,3 +70,41 @@ func mustCookieStore(t *testing.T) *CookieStore {
 	}
 	return cs
 }
+
+// A page built from a session that holds data is private: no cache may
+// keep it, not even the browser's back/forward cache, unless the handler
+// says otherwise or the application turned NoStore off.
+func TestPrivatePagesAreNotStored(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/", testMux())
+	mux.HandleFunc("/cached", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "private, max-age=60")
+		fmt.Fprint(w, FromContext(r.Context()).Int("count"))
+	})
+	for _, c := range []struct {
+		name          string
+		cfg           Config
+		read, handler string // Cache-Control of /read and /cached
+	}{
+		{"default", Config{}, "no-store", "private, max-age=60"},
+		{"NoStore No", Config{NoStore: No}, "", "private, max-age=60"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, c.cfg)
+			h.h = h.m.Middleware(mux)
+			if got := h.do("GET", "/count").Header().Get("Cache-Control"); got != "no-store" {
+				t.Errorf("a response that sets the cookie: Cache-Control %q; want no-store", got)
+			}
+			for path, want := range map[string]string{"/read": c.read, "/cached": c.handler, "/none": ""} {
+				if got := h.do("GET", path).Header().Get("Cache-Control"); got != want {
+					t.Errorf("%s: Cache-Control %q; want %q", path, got, want)
+				}
+			}
+			// A visitor without a session reads nothing private.
+			h.jar = map[string]*http.Cookie{}
+			if got := h.do("GET", "/read").Header().Get("Cache-Control"); got != "" {
+				t.Errorf("/read of a new visitor: Cache-Control %q; want none", got)
+			}
+		})
+	}
+}

@@ -18,7 +18,7 @@ type Manager struct {
 	cookie  sessionCookie
 	now     func() time.Time
 
-	rejectBadCookie, ignoreExpiry, ignoreChangeIP bool
+	rejectBadCookie, ignoreExpiry, ignoreChangeIP, noStore bool
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -45,6 +45,7 @@ func New(store Store, cfg Config) (*Manager, error) {
 		rejectBadCookie: cfg.RejectBadCookie.or(true),
 		ignoreExpiry:    cfg.IgnoreExpiry.or(true),
 		ignoreChangeIP:  cfg.IgnoreChangeIP.or(true),
+		noStore:         cfg.NoStore.or(true),
 		stop:            make(chan struct{}),
 		done:            make(chan struct{}),
 	}

@@ -141,10 +141,11 @@ func (reg *registry) sorted() []*Session {
 // response must answer with, if any.
 func (reg *registry) commit(status int) error {
 	var worst error
-	used := false
+	used, private := false, false
 	for _, s := range reg.sorted() {
 		s.mu.Lock()
 		used = used || s.state != untouched
+		private = private || s.private
 		if s.state.open() {
 			worst = worse(worst, s.commit(status))
 		}
@@ -155,8 +156,11 @@ func (reg *registry) commit(status int) error {
 		if used {
 			h.Add("Vary", "Cookie")
 		}
-		if reg.setCookies {
+		switch {
+		case reg.setCookies:
 			// A response that carries a session id must not be cached.
+			h.Set("Cache-Control", "no-store")
+		case private && h.Get("Cache-Control") == "":
 			h.Set("Cache-Control", "no-store")
 		}
 	}

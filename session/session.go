@@ -25,6 +25,7 @@ type Session struct {
 	err   error // why the session failed; see the Err* variables
 
 	cookie   cookieState // what the client holds
+	private  bool        // data the client's session holds were read: the response is private
 	id       string      // "" until a new session needs one
 	key      string      // the store key of the id the stored copy is under (renewed: the old id's)
 	oldID    string      // renewed: the id before RenewID

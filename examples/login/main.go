@@ -31,6 +31,8 @@
 //	<p class="msg error"><strong>Login failed.</strong> Wrong user name or password.</p>
 //	$ curl -s -c cookie.txt -b cookie.txt -L -d user=ann -d password=correct-horse -d csrf=$T http://127.0.0.1:8080/login | grep logged
 //	<p>You are logged in as ann.</p>
+//	$ curl -s -o /dev/null -D - -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | grep Cache-Control
+//	Cache-Control: no-store
 //	$ T=$(curl -s -c cookie.txt -b cookie.txt http://127.0.0.1:8080/ | token)
 //	$ curl -s -c cookie.txt -b cookie.txt -L -d csrf=$T http://127.0.0.1:8080/logout | grep logged
 //	<p class="msg info">You have been logged out.</p>
