@@ -156,8 +156,9 @@ func (p errorPage) render() string {
 // The session package calls it without knowing of this one. The statuses
 // are the session package's: 400 for a bad cookie (which the session
 // layer has already cleared), ExpiredStatus for an expired session, 503
-// with Retry-After for a session busy in another request, and 500 for a
-// failing store, whose cause the session layer logs.
+// with Retry-After for a session busy in another request or a store that
+// is down or slow, and 500 for a value the store cannot take; the session
+// layer logs the cause.
 func SessionErrorPage(cfg session.Config) func(http.ResponseWriter, *http.Request, error) {
 	expiredStatus, expiredMessage := cfg.ExpiredStatus, cfg.ExpiredMessage
 	if expiredStatus == 0 {
@@ -180,6 +181,10 @@ func SessionErrorPage(cfg session.Config) func(http.ResponseWriter, *http.Reques
 			p.Status, text = http.StatusServiceUnavailable, "session busy, try again"
 			p.Message = "Another request of your session took too long, so this one gave up waiting. Try again in a moment."
 			h.Set("Retry-After", "1")
+		case session.Unavailable(err):
+			p.Status, text = http.StatusServiceUnavailable, "session store unavailable, try again later"
+			p.Message = "The server cannot reach the place where it keeps sessions right now. The cause is in its log; try again in a moment."
+			h.Set("Retry-After", "5")
 		case errors.Is(err, session.ErrBadCookie):
 			p.Status, text = http.StatusBadRequest, "Bad Cookie"
 			p.Text = "Bad Cookie"

@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gowebpy/web"
 	"github.com/gowebpy/web/session"
@@ -211,3 +213,38 @@ type setUser struct{}
 func (setUser) GET(c *web.Context) (any, error) { return "ok", c.Session().Set("user", "ann") }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// downStore is a store whose every operation fails, as a database that
+// refuses connections does.
+type downStore struct{ *session.MemoryStore }
+
+func (downStore) Load(context.Context, string) ([]byte, time.Time, bool, error) {
+	return nil, time.Time{}, false, errors.New("connection refused")
+}
+
+func (downStore) Save(context.Context, string, []byte, time.Time, session.SaveMode) error {
+	return errors.New("connection refused")
+}
+
+func TestSessionErrorPageStoreDown(t *testing.T) {
+	app, err := web.New(web.URLs{"/", setUser{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := session.Config{SecretKeys: []string{"error-page-test-key-0123456789abcdef"}, Logger: discardLogger()}
+	cfg.ErrorHandler = web.SessionErrorPage(cfg)
+	m, err := session.New(downStore{session.NewMemoryStore()}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	app.Use(m.Middleware)
+	for _, accept := range []string{"*/*", browserAccept} {
+		c := webtest.New(t, app)
+		c.Header.Set("Accept", accept)
+		r := c.Get("/")
+		if r.Status != 503 || r.Header.Get("Retry-After") == "" || !strings.Contains(r.Body, "try again") {
+			t.Fatalf("a store that is down, Accept %s:\n%v", accept, r)
+		}
+	}
+}

@@ -39,7 +39,7 @@ func (b *logBuffer) take() []string {
 }
 
 // TestOutageAndRecovery takes the database away under a running app with
-// a fault-injecting driver: requests answer 500 with the cause logged
+// a fault-injecting driver: requests answer 503 with the cause logged
 // once, the session in the database is left as it was, and the first
 // request after the database comes back succeeds, on the same session,
 // without restarting anything.
@@ -63,25 +63,30 @@ func TestOutageAndRecovery(t *testing.T) {
 				c.mustGet(t, "/count", "2")
 				cookie := c.cookie
 
-				// expect500 sends path and wants a 500 whose cause, want,
-				// is logged exactly once.
-				expect500 := func(c *client, path, want string) {
+				// expect503 sends path and wants a 503 with Retry-After.
+				expect503 := func(c *client, path string) {
 					t.Helper()
 					code, body := c.get(path)
-					if code != http.StatusInternalServerError {
-						t.Fatalf("GET %s with the database failing = %d %q; want 500", path, code, body)
+					if code != http.StatusServiceUnavailable {
+						t.Fatalf("GET %s with the database failing = %d %q; want 503", path, code, body)
 					}
+				}
+				// loggedOnce wants the outage in one ERROR line, with its
+				// cause, however many requests met it.
+				loggedOnce := func(want string) {
+					t.Helper()
 					lines := logs.take()
 					if len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], "dbstore") {
-						t.Fatalf("GET %s logged %d error line(s) %q; want one, with the cause %q", path, len(lines), lines, want)
+						t.Fatalf("the outage logged %d error line(s) %q; want one, with the cause %q", len(lines), lines, want)
 					}
 				}
 
 				// The server goes away: connections break, new ones are refused.
 				p.down.Store(true)
-				expect500(c, "/count", "connection refused")
-				expect500(&client{h: h}, "/count", "connection refused") // a new visitor
-				expect500(c, "/reset", "connection refused")
+				expect503(c, "/count")
+				expect503(&client{h: h}, "/count") // a new visitor
+				expect503(c, "/reset")
+				loggedOnce("connection refused")
 				if c.cookie != cookie {
 					t.Fatalf("a failed request changed the cookie from %q to %q", cookie, c.cookie)
 				}
@@ -93,7 +98,8 @@ func TestOutageAndRecovery(t *testing.T) {
 				// Reads work but writes fail (a full disk): the change of
 				// the failed request is not half-written.
 				p.failWrite.Store(true)
-				expect500(c, "/count", "disk I/O error")
+				expect503(c, "/count")
+				loggedOnce("disk I/O error")
 				p.failWrite.Store(false)
 				c.mustGet(t, "/peek", "3")
 				c.mustGet(t, "/count", "4")

@@ -211,13 +211,13 @@ func TestInstancesShareTheGeneratedKey(t *testing.T) {
 	}
 }
 
-func TestServerDownAnswers500(t *testing.T) {
+func TestServerDownAnswers503(t *testing.T) {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
 	defer client.Close()
 	s, _ := redisstore.New(client)
 	h := newCounter(t, s, 0)
-	if code, _, _ := get(h, ""); code != 500 {
-		t.Fatalf("status %d with Redis down; want 500", code)
+	if code, _, _ := get(h, ""); code != 503 {
+		t.Fatalf("status %d with Redis down; want 503", code)
 	}
 }
 

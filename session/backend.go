@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -33,9 +34,11 @@ type backend interface {
 // storeBackend keeps sessions in a Store: the cookie carries only the
 // signed id, and the store holds the data under the hash of the id.
 type storeBackend struct {
-	m     *Manager
-	store Store
-	locks *lockTable
+	m        *Manager
+	store    Store
+	name     string // the store's type, for the log
+	locks    *lockTable
+	inMemory bool // the store is this process's memory, which cannot hang
 }
 
 // open loads the session named by the request's cookie, under its lock,
@@ -59,12 +62,20 @@ func (b *storeBackend) open(s *Session) {
 	key := storeKey(id)
 	l, err := b.locks.take(s.reg.r.Context(), key)
 	if err != nil {
+		if se, ok := err.(*StoreError); ok {
+			se.Store = b.name
+		}
 		s.fail(err)
 		return
 	}
-	d, deadline, stored, err := b.read(s, l, key)
+	if l.leased() {
+		b.m.storeAnswered()
+	}
+	ctx, cancel := b.step(s, false)
+	defer cancel()
+	d, deadline, stored, err := b.read(ctx, s, l, key)
 	if err == nil {
-		err = b.check(s, id, key, d, deadline)
+		err = b.check(ctx, s, id, key, d, deadline)
 	}
 	if err != nil {
 		b.locks.giveBack(l, nil, time.Time{})
@@ -80,14 +91,15 @@ func (b *storeBackend) open(s *Session) {
 // or loaded from the store; d is nil when there is none. Data that cannot
 // be read back are logged and removed, and the session treated as
 // missing.
-func (b *storeBackend) read(s *Session, l *keyLock, key string) (d *data, deadline time.Time, stored []byte, err error) {
+func (b *storeBackend) read(ctx context.Context, s *Session, l *keyLock, key string) (d *data, deadline time.Time, stored []byte, err error) {
 	stored, deadline, found := l.received()
 	if !found {
-		stored, deadline, found, err = b.store.Load(s.reg.r.Context(), key)
+		stored, deadline, found, err = b.store.Load(ctx, key)
 		l.readStore()
-	}
-	if err != nil {
-		return nil, time.Time{}, nil, &StoreError{Op: "load", Err: err}
+		if err != nil {
+			return nil, time.Time{}, nil, b.fault(ctx, "load", err)
+		}
+		b.m.storeAnswered()
 	}
 	if !found {
 		return nil, time.Time{}, nil, nil
@@ -95,7 +107,7 @@ func (b *storeBackend) read(s *Session, l *keyLock, key string) (d *data, deadli
 	d = new(data)
 	if err := record.Decode(stored, d); err != nil {
 		b.m.cfg.Logger.Warn("session: corrupt session data; starting a fresh session", "session", b.m.cfg.Name, "err", fmt.Errorf("%w: %v", ErrCorrupt, err))
-		if derr := b.store.Delete(s.ctx(), key); derr != nil {
+		if derr := b.store.Delete(ctx, key); derr != nil {
 			b.m.cfg.Logger.Warn("session: removing corrupt session data failed", "session", b.m.cfg.Name, "err", derr)
 		}
 		return nil, time.Time{}, nil, nil
@@ -106,11 +118,11 @@ func (b *storeBackend) read(s *Session, l *keyLock, key string) (d *data, deadli
 // check makes d the session's data when it may still be used; otherwise
 // it removes what must go from the store and handles the session as
 // expired, returning errGone, or an error when the removal failed.
-func (b *storeBackend) check(s *Session, id, key string, d *data, deadline time.Time) error {
+func (b *storeBackend) check(ctx context.Context, s *Session, id, key string, d *data, deadline time.Time) error {
 	v := s.judge(d, deadline)
 	if v == outlived || v == movedIP {
-		if err := b.store.Delete(s.ctx(), key); err != nil {
-			return &StoreError{Op: "delete", Err: err}
+		if err := b.store.Delete(ctx, key); err != nil {
+			return b.fault(ctx, "delete", err)
 		}
 	}
 	if v != usable {
@@ -122,8 +134,16 @@ func (b *storeBackend) check(s *Session, id, key string, d *data, deadline time.
 }
 
 func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
-	ctx, key := s.ctx(), s.key
-	if act == create || act == renew {
+	ctx, cancel := b.step(s, true)
+	defer cancel()
+	key := s.key
+	switch act {
+	case create:
+		key = storeKey(s.id)
+		if first := b.m.now().Add(b.m.cfg.FirstTimeout); s.rec.Remember == 0 && first.Before(deadline) {
+			deadline = first // until its cookie comes back
+		}
+	case renew:
 		key = storeKey(s.id)
 	}
 	var enc []byte
@@ -137,13 +157,15 @@ func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
 	}
 	switch {
 	case errors.Is(err, ErrNotFound) && (act == update || act == touch):
+		b.m.storeAnswered()
 		s.stored = nil
 		return errGone
 	case err != nil && act == touch:
-		return &StoreError{Op: "touch", Err: err}
+		return b.fault(ctx, "touch", err)
 	case err != nil:
-		return &StoreError{Op: "save", Err: err}
+		return b.fault(ctx, "save", err)
 	}
+	b.m.storeAnswered()
 	s.deadline = deadline
 	switch act {
 	case update:
@@ -155,7 +177,7 @@ func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
 	}
 	if act == renew {
 		if err := b.store.Delete(ctx, s.key); err != nil {
-			return &StoreError{Op: "delete", Err: err}
+			return b.fault(ctx, "delete", err)
 		}
 		s.oldID = ""
 	}
@@ -181,7 +203,37 @@ func (b *storeBackend) kill(s *Session) error {
 	if s.state != loaded && s.state != changed && s.state != renewed {
 		return nil // never stored
 	}
-	return b.store.Delete(s.ctx(), s.key)
+	ctx, cancel := b.step(s, true)
+	defer cancel()
+	if err := b.store.Delete(ctx, s.key); err != nil {
+		return b.fault(ctx, "delete", err)
+	}
+	b.m.storeAnswered()
+	return nil
+}
+
+// step returns the context of one step of s with the store: bounded by
+// StoreTimeout, and, for a write, carried out even if the client goes away
+// meanwhile. A MemoryStore cannot hang, so its steps are spared the
+// timer (three allocations each).
+func (b *storeBackend) step(s *Session, write bool) (context.Context, context.CancelFunc) {
+	ctx := s.reg.r.Context()
+	if write {
+		ctx = context.WithoutCancel(ctx)
+	}
+	if b.inMemory {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, b.m.cfg.StoreTimeout)
+}
+
+// fault returns the *StoreError of an operation that failed within ctx,
+// saying so when the store did not answer within StoreTimeout.
+func (b *storeBackend) fault(ctx context.Context, op string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("no answer within %v: %w", b.m.cfg.StoreTimeout, err)
+	}
+	return &StoreError{Op: op, Store: b.name, Err: err}
 }
 
 // release gives back the session's lock, with the data the store now

@@ -146,6 +146,24 @@ type Config struct {
 	// the same session to finish with it; past it the request answers 503
 	// and the reason is logged. Default 10 seconds.
 	LockTimeout time.Duration
+	// StoreTimeout bounds each step a request takes with the store: opening
+	// the session (the store's lock, when it is a Locker, and the load) and
+	// committing it. It runs whether or not the client is still there, so
+	// that a store that accepts connections but does not answer holds no
+	// request, and no connection, longer than this: past it the request
+	// answers 503 with Retry-After and the log names the store and the
+	// operation. Waiting for another instance's lock on a shared store
+	// counts too. Default 5 seconds.
+	StoreTimeout time.Duration
+	// FirstTimeout is the idle timeout of a new session until its cookie
+	// comes back: a visitor who never returns (a crawler, a one-off
+	// client) leaves a session that goes after FirstTimeout instead of
+	// Timeout, so that many of them cannot fill the store; the first
+	// request that sends the cookie back moves the deadline to Timeout.
+	// Sessions kept in a CookieStore, and sessions with RememberMe, get
+	// the full timeout at once. Default 30 minutes, and never more than
+	// Timeout.
+	FirstTimeout time.Duration
 	// CleanupInterval is how often expired sessions are removed from the
 	// store, in the background. Default 5 minutes; negative turns the
 	// cleanup off (for stores that expire entries themselves).
@@ -153,8 +171,10 @@ type Config struct {
 
 	// ErrorHandler writes the answer for a request whose session failed:
 	// err wraps one of ErrBadCookie, ErrExpired, ErrLockTimeout,
-	// ErrNoMiddleware, or is a *StoreError. Default: plain text with the
-	// status each error documents.
+	// ErrNoMiddleware, or is a *StoreError (Unavailable tells a store that
+	// is down or slow, answered 503, from a value that cannot be stored,
+	// answered 500). Default: plain text with the status each error
+	// documents.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Logger receives store failures, corrupt data and the warning about a
 	// generated key. Session ids are never logged. Default slog.Default().
@@ -169,6 +189,8 @@ const (
 	DefaultExpiredMessage = "Session expired"
 	DefaultExpiredStatus  = http.StatusUnauthorized
 	DefaultLockTimeout    = 10 * time.Second
+	DefaultStoreTimeout   = 5 * time.Second
+	DefaultFirstTimeout   = 30 * time.Minute
 	DefaultCleanup        = 5 * time.Minute
 	minKeyLen             = 32
 )
@@ -185,6 +207,9 @@ func (c Config) withDefaults() (Config, error) {
 	setDefault(&c.ExpiredMessage, DefaultExpiredMessage)
 	setDefault(&c.ExpiredStatus, DefaultExpiredStatus)
 	setDefault(&c.LockTimeout, DefaultLockTimeout)
+	setDefault(&c.StoreTimeout, DefaultStoreTimeout)
+	setDefault(&c.FirstTimeout, DefaultFirstTimeout)
+	c.FirstTimeout = min(c.FirstTimeout, c.Timeout)
 	setDefault(&c.CleanupInterval, DefaultCleanup)
 	if c.ClientIP == nil {
 		c.ClientIP = RemoteIP
@@ -231,8 +256,8 @@ func (c *Config) cookieProblems() error {
 func (c *Config) otherProblems() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("session: "+format, args...)) }
-	if c.Timeout < 0 || c.Lifetime < 0 || c.CookieMaxAge < 0 || c.TouchInterval < 0 || c.LockTimeout < 0 {
-		bad("Timeout, Lifetime, CookieMaxAge, TouchInterval and LockTimeout cannot be negative")
+	if c.Timeout < 0 || c.Lifetime < 0 || c.CookieMaxAge < 0 || c.TouchInterval < 0 || c.LockTimeout < 0 || c.StoreTimeout < 0 || c.FirstTimeout < 0 {
+		bad("Timeout, Lifetime, CookieMaxAge, TouchInterval, LockTimeout, StoreTimeout and FirstTimeout cannot be negative")
 	}
 	if c.ExpiredStatus < 400 || c.ExpiredStatus > 599 {
 		bad("ExpiredStatus %d is not an error status (400-599)", c.ExpiredStatus)

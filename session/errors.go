@@ -34,16 +34,25 @@ var (
 	ErrIPChanged = fmt.Errorf("%w: client address changed", ErrExpired)
 )
 
-// StoreError is a failure of the store, such as a database that is down
-// or a disk that is full: the request answers 500 and the cause is
-// logged. It is never caused by what the client sent.
+// StoreError is a failure of the store, such as a database that is down,
+// slow past Config.StoreTimeout, or a disk that is full: the request
+// answers 503 with Retry-After and the cause is logged. A value the store
+// cannot take (Op "encode", or a session too large for its cookie) is a
+// StoreError too, but a retry cannot help it: it answers 500. A
+// StoreError is never caused by what the client sent.
 type StoreError struct {
-	Op  string // "load", "save", "touch", "delete", "lock"
-	Err error
+	Op    string // "load", "save", "touch", "delete", "lock", "encode"
+	Store string // the store's type, such as "*dbstore.Store"
+	Err   error
 }
 
 // Error says which store operation failed and why.
-func (e *StoreError) Error() string { return "session: store " + e.Op + ": " + e.Err.Error() }
+func (e *StoreError) Error() string {
+	if e.Store == "" {
+		return "session: store " + e.Op + ": " + e.Err.Error()
+	}
+	return "session: store " + e.Store + ": " + e.Op + ": " + e.Err.Error()
+}
 
 // Unwrap returns the store's own error.
 func (e *StoreError) Unwrap() error { return e.Err }
@@ -55,6 +64,14 @@ func IsClientError(err error) bool {
 	return errors.Is(err, ErrBadCookie) || errors.Is(err, ErrExpired)
 }
 
+// Unavailable reports whether err is a store that is down or does not
+// answer in time: a *StoreError other than a value it cannot take. Such a
+// request is answered 503 with Retry-After, as it may succeed later.
+func Unavailable(err error) bool {
+	var se *StoreError
+	return errors.As(err, &se) && se.Op != "encode" && !errors.Is(err, ErrCookieTooLarge)
+}
+
 // worse returns the error a request with both a and b answers with: the
 // server's fault before the client's, else the first.
 func worse(a, b error) error {
@@ -64,6 +81,10 @@ func worse(a, b error) error {
 	return a
 }
 
+// retryAfter is the Retry-After of an answer for a store that is down:
+// long enough not to add to its load, short enough for a person to wait.
+const retryAfter = "5"
+
 // answer writes the default answer for err: plain text with the status
 // each error documents.
 func (m *Manager) answer(w http.ResponseWriter, err error) {
@@ -72,6 +93,9 @@ func (m *Manager) answer(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrLockTimeout):
 		status, body = http.StatusServiceUnavailable, "session busy, try again"
 		w.Header().Set("Retry-After", "1")
+	case Unavailable(err):
+		status, body = http.StatusServiceUnavailable, "session store unavailable, try again later"
+		w.Header().Set("Retry-After", retryAfter)
 	case errors.Is(err, ErrBadCookie):
 		status, body = http.StatusBadRequest, "Bad Cookie"
 	case errors.Is(err, ErrExpired):

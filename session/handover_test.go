@@ -180,8 +180,8 @@ func TestFailedKillReleasesTheLocks(t *testing.T) {
 	store := failingDelete{&lockingStore{MemoryStore: NewMemoryStore(), t: t}}
 	h := newHarnessStore(t, store, Config{LockTimeout: 200 * time.Millisecond})
 	expect(t, h.do("GET", "/count"), 200, "1")
-	if w := h.do("GET", "/reset"); w.Code != 500 {
-		t.Fatalf("/reset with a failing Delete answered %d", w.Code)
+	if w := h.do("GET", "/reset"); w.Code != 503 || body(w) != "session store unavailable, try again later" {
+		t.Fatalf("/reset with a failing Delete answered %d %q", w.Code, body(w))
 	}
 	if taken, released, held := store.counts(); held || taken != released {
 		t.Fatalf("after the failed Kill: %d taken, %d released, held %v", taken, released, held)

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -35,6 +36,7 @@ type lockTable struct {
 	free    sync.Pool     // unused *keyLock, to spare an allocation per request
 	store   Locker        // the store's own lock, or nil
 	timeout time.Duration // Config.LockTimeout, for both locks together
+	storeTO time.Duration // Config.StoreTimeout, for the store's lock
 	window  time.Duration // handoverWindow; tests change it
 }
 
@@ -70,8 +72,8 @@ type keyLock struct {
 	since    time.Time // when the window opened
 }
 
-func newLockTable(store Store, timeout time.Duration) *lockTable {
-	t := &lockTable{seed: maphash.MakeSeed(), timeout: timeout, window: handoverWindow}
+func newLockTable(store Store, timeout, storeTimeout time.Duration) *lockTable {
+	t := &lockTable{seed: maphash.MakeSeed(), timeout: timeout, storeTO: storeTimeout, window: handoverWindow}
 	t.store, _ = store.(Locker)
 	for i := range t.shards {
 		t.shards[i].m = make(map[string]*keyLock)
@@ -85,7 +87,10 @@ func (t *lockTable) shard(key string) *lockShard {
 
 // take takes the lock of key: the in-process one, then the store's own
 // when the store offers one and this process does not hold it already,
-// waiting LockTimeout in all and no longer than ctx allows.
+// waiting LockTimeout in all, no longer than ctx allows, and for the
+// store's lock no longer than StoreTimeout either. It returns
+// ErrLockTimeout when another holder kept the lock too long, and a
+// *StoreError when the store failed or did not answer in time.
 func (t *lockTable) take(ctx context.Context, key string) (*keyLock, error) {
 	var start time.Time
 	if t.store != nil {
@@ -95,19 +100,31 @@ func (t *lockTable) take(ctx context.Context, key string) (*keyLock, error) {
 	if err != nil || t.store == nil || l.lease != nil {
 		return l, err
 	}
-	lctx, cancel := context.WithTimeout(ctx, t.timeout-time.Since(start))
+	budget := t.timeout - time.Since(start)
+	storeBound := t.storeTO < budget
+	lctx, cancel := context.WithTimeout(ctx, min(budget, t.storeTO))
 	defer cancel()
 	lease, err := t.store.Lock(lctx, key)
-	if err != nil {
-		t.giveBack(l, nil, time.Time{})
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, ErrLockTimeout
-		}
-		return nil, &StoreError{Op: "lock", Err: err}
+	if err == nil {
+		l.lease, l.since = lease, time.Now()
+		return l, nil
 	}
-	l.lease, l.since = lease, time.Now()
-	return l, nil
+	t.giveBack(l, nil, time.Time{})
+	switch {
+	case ctx.Err() != nil:
+		return nil, context.Cause(ctx)
+	case errors.Is(err, ErrLockTimeout):
+		return nil, ErrLockTimeout // the store says another holder has it
+	case errors.Is(err, context.DeadlineExceeded) && !storeBound:
+		return nil, ErrLockTimeout // a store that does not say: LockTimeout ran out
+	case errors.Is(err, context.DeadlineExceeded):
+		err = fmt.Errorf("no answer within %v: %w", t.storeTO, err)
+	}
+	return nil, &StoreError{Op: "lock", Err: err}
 }
+
+// leased reports whether l holds the store's lock too.
+func (l *keyLock) leased() bool { return l.lease != nil }
 
 // wait takes the in-process lock of key.
 func (t *lockTable) wait(ctx context.Context, key string) (*keyLock, error) {

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -19,6 +20,8 @@ type Manager struct {
 	now     func() time.Time
 
 	rejectBadCookie, ignoreExpiry, ignoreChangeIP, noStore bool
+
+	outage outage // a failing store's few log lines
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -46,6 +49,7 @@ func New(store Store, cfg Config) (*Manager, error) {
 		ignoreExpiry:    cfg.IgnoreExpiry.or(true),
 		ignoreChangeIP:  cfg.IgnoreChangeIP.or(true),
 		noStore:         cfg.NoStore.or(true),
+		outage:          outage{interval: outageInterval},
 		stop:            make(chan struct{}),
 		done:            make(chan struct{}),
 	}
@@ -62,7 +66,9 @@ func New(store Store, cfg Config) (*Manager, error) {
 		close(m.done)
 		return m, nil
 	}
-	m.backend = &storeBackend{m: m, store: store, locks: newLockTable(store, cfg.LockTimeout)}
+	_, inMemory := store.(*MemoryStore)
+	m.backend = &storeBackend{m: m, store: store, name: fmt.Sprintf("%T", store), inMemory: inMemory,
+		locks: newLockTable(store, cfg.LockTimeout, cfg.StoreTimeout)}
 	if _, selfCleaning := store.(SelfCleaning); cfg.CleanupInterval > 0 && !cfg.Disabled && !selfCleaning {
 		go m.cleanupLoop(store)
 	} else {
@@ -121,9 +127,12 @@ func (m *Manager) logFailure(ctx context.Context, err error) {
 	case ctx.Err() != nil:
 		// The client went away; the store was told to stop, not failing.
 		m.cfg.Logger.Debug("session: request canceled", "session", m.cfg.Name, "err", err)
+	case errors.As(err, &se) && Unavailable(err):
+		m.storeFailed(se)
 	case errors.As(err, &se):
-		m.cfg.Logger.Error("session: store failed", "session", m.cfg.Name, "op", se.Op, "err", se.Err)
+		m.cfg.Logger.Error("session: the session cannot be stored", "session", m.cfg.Name, "op", se.Op, "err", se.Err)
 	case errors.Is(err, ErrLockTimeout):
-		m.cfg.Logger.Warn("session: "+err.Error(), "session", m.cfg.Name, "waited", m.cfg.LockTimeout)
+		m.cfg.Logger.Warn("session: busy: timed out waiting for another request of the same session, which held it past LockTimeout; the store answers, so look for a slow handler",
+			"session", m.cfg.Name, "waited", m.cfg.LockTimeout)
 	}
 }

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -30,12 +29,11 @@ type Session struct {
 	key      string      // the store key of the id the stored copy is under (renewed: the old id's)
 	oldID    string      // renewed: the id before RenewID
 	rec      data
-	deadline time.Time       // the deadline the store (or the cookie) holds
-	stored   []byte          // the data the store holds under id, when known
-	lock     *keyLock        // held from open to release, for a session kept in a Store
-	flashed  []Message       // the flashes read in this request
-	added    []Message       // the messages added in this request
-	writeCtx context.Context // see ctx
+	deadline time.Time // the deadline the store (or the cookie) holds
+	stored   []byte    // the data the store holds under id, when known
+	lock     *keyLock  // held from open to release, for a session kept in a Store
+	flashed  []Message // the flashes read in this request
+	added    []Message // the messages added in this request
 }
 
 // data is what a store keeps for one session.
@@ -122,15 +120,6 @@ func (s *Session) fail(err error) {
 	if s.m != nil {
 		s.m.logFailure(s.reg.r.Context(), err)
 	}
-}
-
-// ctx is the context of the session's store operations.
-func (s *Session) ctx() context.Context {
-	// Writes must finish even if the client goes away mid-request.
-	if s.writeCtx == nil {
-		s.writeCtx = context.WithoutCancel(s.reg.r.Context())
-	}
-	return s.writeCtx
 }
 
 // start makes the session a new, empty one with the initializer's values.
@@ -328,7 +317,6 @@ func (s *Session) Kill() error {
 		return nil
 	}
 	if err := s.m.backend.kill(s); err != nil {
-		err = &StoreError{Op: "delete", Err: err}
 		s.fail(err)
 		return err
 	}

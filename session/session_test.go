@@ -277,7 +277,7 @@ func TestIgnoreExpiryOff(t *testing.T) {
 
 func TestExpiryIsEnforcedOnLoad(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
-	h := newHarness(t, Config{Timeout: time.Hour, IgnoreExpiry: No, CleanupInterval: -1})
+	h := newHarness(t, Config{Timeout: time.Hour, FirstTimeout: time.Hour, IgnoreExpiry: No, CleanupInterval: -1})
 	h.m.now = clock.now
 	h.do("GET", "/count")
 	clock.add(59 * time.Minute)
@@ -290,7 +290,7 @@ func TestExpiryIsEnforcedOnLoad(t *testing.T) {
 
 func TestLifetimeIsAbsolute(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
-	h := newHarness(t, Config{Timeout: time.Hour, Lifetime: 2 * time.Hour, CleanupInterval: -1})
+	h := newHarness(t, Config{Timeout: time.Hour, FirstTimeout: time.Hour, Lifetime: 2 * time.Hour, CleanupInterval: -1})
 	h.m.now = clock.now
 	h.do("GET", "/count")
 	for i := 2; i <= 4; i++ {
@@ -330,7 +330,7 @@ func TestLazyNoStoreIONoCookie(t *testing.T) {
 
 func TestWritesOnlyWhenChanged(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
-	h := newHarness(t, Config{TouchInterval: time.Minute, CleanupInterval: -1})
+	h := newHarness(t, Config{TouchInterval: time.Minute, FirstTimeout: DefaultTimeout, CleanupInterval: -1})
 	h.m.now = clock.now
 	w := h.do("GET", "/count")
 	if w.Header().Get("Cache-Control") != "no-store" {
@@ -856,12 +856,15 @@ func TestInitFunc(t *testing.T) {
 	}
 }
 
-func TestStoreFailureAnswers500AndRecovers(t *testing.T) {
+func TestStoreFailureAnswers503AndRecovers(t *testing.T) {
 	h := newHarness(t, Config{})
 	h.do("GET", "/count")
 	h.store.fail.Store(true)
 	w := h.do("GET", "/count")
-	expect(t, w, http.StatusInternalServerError, "internal server error")
+	expect(t, w, http.StatusServiceUnavailable, "session store unavailable, try again later")
+	if w.Header().Get("Retry-After") == "" {
+		t.Error("a store failure answered without Retry-After")
+	}
 	if n := strings.Count(h.logged(), "database is down"); n != 1 {
 		t.Errorf("the cause was logged %d times; want once:\n%s", n, h.logged())
 	}
@@ -874,8 +877,8 @@ func TestStoreFailureAnswers500AndRecovers(t *testing.T) {
 	h.jar = map[string]*http.Cookie{}
 	failSave := &failingSaves{Store: NewMemoryStore()}
 	h2 := newHarnessStore(t, failSave, Config{})
-	if w := h2.do("GET", "/count"); w.Code != 500 || len(setCookies(w)) != 0 {
-		t.Errorf("a failed save: %d, cookies %q; want 500 and no cookie", w.Code, setCookies(w))
+	if w := h2.do("GET", "/count"); w.Code != 503 || len(setCookies(w)) != 0 {
+		t.Errorf("a failed save: %d, cookies %q; want 503 and no cookie", w.Code, setCookies(w))
 	}
 }
 

@@ -1,0 +1,132 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// hangingStore is a store that accepts every call and answers none until
+// the call's context ends, as a database behind a frozen network does.
+type hangingStore struct {
+	Store
+	hang atomic.Bool
+}
+
+func (s *hangingStore) Load(ctx context.Context, key string) ([]byte, time.Time, bool, error) {
+	if s.hang.Load() {
+		<-ctx.Done()
+		return nil, time.Time{}, false, ctx.Err()
+	}
+	return s.Store.Load(ctx, key)
+}
+
+func (s *hangingStore) Save(ctx context.Context, key string, data []byte, deadline time.Time, mode SaveMode) error {
+	if s.hang.Load() {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.Store.Save(ctx, key, data, deadline, mode)
+}
+
+// A store that does not answer holds a request no longer than
+// StoreTimeout: the request answers 503 with Retry-After, and the log
+// names the store, the operation and the timeout, not a busy session.
+func TestHungStoreAnswers503(t *testing.T) {
+	store := &hangingStore{Store: NewMemoryStore()}
+	h := newHarnessStore(t, store, Config{StoreTimeout: 50 * time.Millisecond})
+	expect(t, h.do("GET", "/count"), 200, "1")
+	store.hang.Store(true)
+	for _, path := range []string{"/count", "/read"} { // a load that hangs
+		w := h.do("GET", path)
+		expect(t, w, http.StatusServiceUnavailable, "session store unavailable, try again later")
+		if w.Header().Get("Retry-After") == "" {
+			t.Errorf("%s: no Retry-After", path)
+		}
+	}
+	h.jar = map[string]*http.Cookie{}
+	expect(t, h.do("GET", "/count"), http.StatusServiceUnavailable, "session store unavailable, try again later") // a save
+	log := h.logged()
+	for _, want := range []string{"store failed", "store=*session.countingStore", "op=load", "no answer within 50ms"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, "busy") {
+		t.Errorf("a hung store was logged as a busy session:\n%s", log)
+	}
+	store.hang.Store(false)
+	expect(t, h.do("GET", "/count"), 200, "1")
+}
+
+// hungLocker is a Locker that does not answer, or, with busy, says that
+// another holder keeps the lock.
+type hungLocker struct {
+	*MemoryStore
+	busy bool
+}
+
+func (l *hungLocker) Lock(ctx context.Context, key string) (func(), error) {
+	<-ctx.Done()
+	if l.busy {
+		return nil, fmt.Errorf("%w: held by another instance", ErrLockTimeout)
+	}
+	return nil, ctx.Err()
+}
+
+// The store's lock tells a hung store from a session busy elsewhere.
+func TestHungLockIsTheStores(t *testing.T) {
+	for _, c := range []struct {
+		busy       bool
+		body, logs string
+	}{
+		{false, "session store unavailable, try again later", "op=lock"},
+		{true, "session busy, try again", "timed out waiting for another request"},
+	} {
+		t.Run(fmt.Sprint("busy=", c.busy), func(t *testing.T) {
+			store := &hungLocker{MemoryStore: NewMemoryStore(), busy: c.busy}
+			h := newHarnessStore(t, store, Config{StoreTimeout: 50 * time.Millisecond, LockTimeout: time.Minute})
+			h.m.locks().store = nil // the first visit creates the session without the lock
+			expect(t, h.do("GET", "/count"), 200, "1")
+			h.m.locks().store = store
+			expect(t, h.do("GET", "/count"), http.StatusServiceUnavailable, c.body)
+			if !strings.Contains(h.logged(), c.logs) {
+				t.Errorf("the log lacks %q:\n%s", c.logs, h.logged())
+			}
+		})
+	}
+}
+
+// A store that fails on every request is logged once when it starts, at
+// most once per interval while it goes on, and once when it recovers.
+func TestOutageLogIsQuiet(t *testing.T) {
+	h := newHarness(t, Config{})
+	h.do("GET", "/count")
+	h.store.fail.Store(true)
+	for range 50 {
+		expect(t, h.do("GET", "/count"), http.StatusServiceUnavailable, "session store unavailable, try again later")
+	}
+	h.m.outage.mu.Lock()
+	h.m.outage.interval = 0 // the next failure is past the interval
+	h.m.outage.mu.Unlock()
+	h.do("GET", "/count")
+	h.store.fail.Store(false)
+	expect(t, h.do("GET", "/count"), 200, "2")
+	expect(t, h.do("GET", "/count"), 200, "3")
+	log := h.logged()
+	if n := strings.Count(log, "level=ERROR"); n != 2 {
+		t.Errorf("%d ERROR lines; want the first failure and one summary:\n%s", n, log)
+	}
+	for _, want := range []string{"store failed", "database is down", "store still failing: 50 errors in", "store recovered after 51 failed operations"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	if n := strings.Count(log, "recovered"); n != 1 {
+		t.Errorf("%d recovery lines; want 1", n)
+	}
+}
