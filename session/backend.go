@@ -136,36 +136,11 @@ func (b *storeBackend) check(ctx context.Context, s *Session, id, key string, d 
 func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
 	ctx, cancel := b.step(s, true)
 	defer cancel()
-	key := s.key
-	switch act {
-	case create:
-		key = storeKey(s.id)
-		if first := b.m.now().Add(b.m.cfg.FirstTimeout); s.rec.Remember == 0 && first.Before(deadline) {
-			deadline = first // until its cookie comes back
-		}
-	case renew:
-		key = storeKey(s.id)
+	key, deadline := b.target(s, act, deadline)
+	enc, err := b.write(ctx, s, act, key, deadline)
+	if err != nil {
+		return err
 	}
-	var enc []byte
-	var err error
-	if t, ok := b.store.(Toucher); ok && act == touch {
-		err = t.Touch(ctx, key, deadline)
-	} else if enc, err = record.Encode(&s.rec); err != nil {
-		return &StoreError{Op: "encode", Err: err}
-	} else {
-		err = b.store.Save(ctx, key, enc, deadline, act.saveMode())
-	}
-	switch {
-	case errors.Is(err, ErrNotFound) && (act == update || act == touch):
-		b.m.storeAnswered()
-		s.stored = nil
-		return errGone
-	case err != nil && act == touch:
-		return b.fault(ctx, "touch", err)
-	case err != nil:
-		return b.fault(ctx, "save", err)
-	}
-	b.m.storeAnswered()
 	s.deadline = deadline
 	switch act {
 	case update:
@@ -183,6 +158,47 @@ func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
 	}
 	s.key = key
 	return nil
+}
+
+// target returns the key act writes under, and the deadline it gives: a
+// new session lives FirstTimeout until its cookie comes back.
+func (b *storeBackend) target(s *Session, act action, deadline time.Time) (string, time.Time) {
+	switch act {
+	case create:
+		if first := b.m.now().Add(b.m.cfg.FirstTimeout); s.rec.Remember == 0 && first.Before(deadline) {
+			deadline = first
+		}
+		return storeKey(s.id), deadline
+	case renew:
+		return storeKey(s.id), deadline
+	}
+	return s.key, deadline
+}
+
+// write carries out act under key and returns the data it wrote (none
+// for a Touch).
+func (b *storeBackend) write(ctx context.Context, s *Session, act action, key string, deadline time.Time) ([]byte, error) {
+	var enc []byte
+	var err error
+	if t, ok := b.store.(Toucher); ok && act == touch {
+		err = t.Touch(ctx, key, deadline)
+	} else if enc, err = record.Encode(&s.rec); err != nil {
+		return nil, &StoreError{Op: "encode", Err: err}
+	} else {
+		err = b.store.Save(ctx, key, enc, deadline, act.saveMode())
+	}
+	switch {
+	case errors.Is(err, ErrNotFound) && (act == update || act == touch):
+		b.m.storeAnswered()
+		s.stored = nil
+		return nil, errGone
+	case err != nil && act == touch:
+		return nil, b.fault(ctx, "touch", err)
+	case err != nil:
+		return nil, b.fault(ctx, "save", err)
+	}
+	b.m.storeAnswered()
+	return enc, nil
 }
 
 // saveMode is the Store.Save mode of an action that writes data.
