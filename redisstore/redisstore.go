@@ -207,11 +207,10 @@ var renewScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then
 // Lock implements session.Locker. It polls with a jittered backoff until
 // it holds the lease of key or ctx is done.
 func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
-	k, err := l.key(key)
-	if err != nil {
+	if err := session.CheckKey(key); err != nil {
 		return nil, err
 	}
-	k = l.prefix + "lock:" + key
+	k := l.prefix + "lock:" + key
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return nil, fmt.Errorf("redisstore: lock token: %w", err)
