@@ -70,7 +70,7 @@ const (
 	// releaseTimeout bounds an unlock and each try to cancel an attempt:
 	// a request in the store's release path must not wait for a Redis
 	// that hangs. A lease whose release failed is released later (see
-	// releaser).
+	// cancelLater).
 	releaseTimeout = time.Second
 )
 
@@ -117,7 +117,7 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
 		n, err := lockScript.Run(ctx, l.client, []string{k, markKey(k, token)}, token, l.lease.Milliseconds()).Int()
 		switch {
 		case err != nil:
-			l.releases.add(k, token) // it may have reached Redis, or may yet
+			l.cancelLater(k, token) // it may have reached Redis, or may yet
 			if cerr := ctx.Err(); cerr != nil {
 				return nil, fmt.Errorf("redisstore: lock: %w (%v)", cerr, err)
 			}
@@ -126,7 +126,7 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
 			return l.hold(k, token), nil
 		case n < 0:
 			return nil, errors.New("redisstore: lock: the attempt was cancelled before it reached Redis")
-		case l.releases.flush(ctx, k):
+		case l.releases.Flush(ctx, k):
 			continue // a lease this store left behind is gone: try again at once
 		}
 		t := time.NewTimer(wait/2 + mathrand.N(wait))
@@ -171,8 +171,19 @@ func (l *LockingStore) hold(k, token string) func() {
 			ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 			defer cancel()
 			if err := unlockScript.Run(ctx, l.client, []string{k}, token).Err(); err != nil {
-				l.releases.add(k, token) // rather than let the lease run out
+				l.cancelLater(k, token) // rather than let the lease run out
 			}
 		})
 	}
+}
+
+// cancelLater queues the cancellation of token's attempt on the lease k,
+// which also releases the lease if the token holds it, to be delivered
+// once Redis answers. Past markTTL it is useless: the attempt can no
+// longer arrive, and a lease it took has run out.
+func (l *LockingStore) cancelLater(k, token string) {
+	l.releases.Add(k, time.Now().Add(markTTL), func(ctx context.Context) (bool, error) {
+		n, err := cancelScript.Run(ctx, l.client, []string{k, markKey(k, token)}, token, markTTL.Milliseconds()).Int()
+		return n > 0, err
+	})
 }

@@ -42,6 +42,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gowebpy/web/internal/release"
 	"github.com/gowebpy/web/session"
 )
 
@@ -52,7 +53,7 @@ type Store struct {
 	prefix string
 	lease  time.Duration
 
-	releases *releaser // of Locking: the lock attempts to cancel
+	releases *release.Queue // of Locking: the lock attempts to cancel, the unlocks to deliver
 }
 
 // Option configures New.
@@ -71,7 +72,9 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
 	}
-	s := &Store{client: client, prefix: "session:", lease: 10 * time.Second, releases: &releaser{client: client}}
+	// A closed client delivers nothing any more: its queue is dropped.
+	closed := func(err error) bool { return errors.Is(err, redis.ErrClosed) }
+	s := &Store{client: client, prefix: "session:", lease: 10 * time.Second, releases: release.New(releaseTimeout, closed)}
 	for _, o := range opts {
 		o(s)
 	}
