@@ -15,6 +15,7 @@ import (
 
 func newSQLiteStore(t *testing.T) *Store {
 	t.Helper()
+	NeedSQLite(t)
 	db, err := OpenSQLite(filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -74,6 +74,7 @@ func TestCleanupBatches(t *testing.T) {
 // TestCleanupStops: a cleanup whose context ends between two batches
 // returns at once with what it removed so far.
 func TestCleanupStops(t *testing.T) {
+	dbstore.NeedSQLite(t)
 	db, p := openWrapped(t, dbstore.SQLite, filepath.Join(t.TempDir(), "s.db"))
 	s := newStore(t, db, dbstore.WithDialect(dbstore.SQLite), dbstore.WithCleanupBatch(10, time.Hour))
 	fillSessions(t, s, 25, 0)
@@ -104,6 +105,7 @@ func TestCleanupStops(t *testing.T) {
 // TestCleanupUsesIndex: SQLite finds the expired rows through the
 // deadline index, not by reading the table.
 func TestCleanupUsesIndex(t *testing.T) {
+	dbstore.NeedSQLite(t)
 	db, p := openWrapped(t, dbstore.SQLite, filepath.Join(t.TempDir(), "s.db"))
 	s := newStore(t, db, dbstore.WithDialect(dbstore.SQLite))
 	fillSessions(t, s, 3, 3)
@@ -174,6 +176,7 @@ FROM c`, n)
 //
 //	DBSTORE_CLEANUP_ROWS=1000000 go test -run '^$' -bench CountDuringCleanup -benchtime 20000x ./dbstore
 func BenchmarkCountDuringCleanup(b *testing.B) {
+	dbstore.NeedSQLite(b)
 	rows := cleanupRows(b)
 	for _, mode := range []string{"idle", "cleanup", "one-statement"} {
 		b.Run(mode, func(b *testing.B) {

@@ -55,14 +55,22 @@
 // session.Locker, which extends that to every process sharing the
 // database, with a lease in the <name>_lock table:
 //
-//   - Lock inserts (key, random token, now + lease), or takes over a row
-//     whose lease has run out, in one statement; a row still leased
+//   - Lock inserts (key, random token, end of the lease), or takes over a
+//     row whose lease has run out, in one statement; a row still leased
 //     means another process holds the session, and Lock polls with a
 //     backoff of 2 to 50 ms until it is free or the Manager's
 //     LockTimeout (a 503) is reached. Unlock deletes the row if the token
 //     is still its own. While held, the lease is renewed every third of
 //     its length, so a slow request keeps it; a crashed process's lease
 //     runs out by itself (WithLockLease, default 10 s).
+//   - A lock statement that gets no answer may still run: one sent while
+//     the database hangs runs when it wakes up. So the lease it asks for
+//     ends a tenth of a lease after the attempt's deadline (the first
+//     renewal extends it to a full lease), and its token is deleted once
+//     the database answers again, in the background or by the next Lock
+//     of that session in this process; an unlock that gets no answer is
+//     delivered so too. A hang therefore leaves no session locked for
+//     longer than that tenth of a lease, and usually not at all.
 //   - Why not PostgreSQL advisory locks or MySQL GET_LOCK: both belong to
 //     one connection, so each held lock would pin a connection of the
 //     pool for the whole request (a pool of n connections then deadlocks
@@ -88,6 +96,14 @@
 // the PostgreSQL or MySQL driver in the application. MySQL DSNs need no
 // parseTime, loc or clientFoundRows setting: dbstore reads deadlines as
 // text and handles either way of counting unchanged rows.
+//
+// Both pgx and go-sql-driver/mysql give a statement up at its context's
+// deadline, handshake included, even when the server hangs, and close the
+// connection, so every operation returns by its deadline. Give the pool a
+// limit (db.SetMaxOpenConns): without one, each request to a database
+// that hangs opens another connection until the server refuses them all,
+// other clients included; with one, requests beyond it wait in the pool,
+// until their deadline.
 package dbstore
 
 import (
@@ -98,6 +114,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gowebpy/web/internal/release"
 	"github.com/gowebpy/web/session"
 )
 
@@ -124,6 +141,8 @@ type Store struct {
 	stmts map[string]*sql.Stmt
 
 	writes *batcher // SQLite: group commit of Save, Touch and Delete
+
+	releases *release.Queue // of Locking: the lease releases that got no answer
 }
 
 // Option configures New.
@@ -171,21 +190,8 @@ func New(db *sql.DB, table string, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.batch <= 0 || o.pause < 0 {
-		return nil, fmt.Errorf("dbstore: cleanup batch %d and pause %v: the batch must be positive and the pause not negative", o.batch, o.pause)
-	}
-	if o.lease < time.Second {
-		return nil, fmt.Errorf("dbstore: lock lease %v is shorter than a second", o.lease)
-	}
-	if o.dialect == 0 {
-		d, ok := detectDialect(db.Driver())
-		if !ok {
-			return nil, fmt.Errorf("dbstore: cannot tell the SQL dialect of driver %T; pass dbstore.WithDialect", db.Driver())
-		}
-		o.dialect = d
-	}
-	if !o.dialect.valid() {
-		return nil, fmt.Errorf("dbstore: unknown dialect %v", o.dialect)
+	if err := o.check(db); err != nil {
+		return nil, err
 	}
 	s := &Store{
 		db:      db,
@@ -197,30 +203,62 @@ func New(db *sql.DB, table string, opts ...Option) (*Store, error) {
 		lease:   o.lease,
 		now:     time.Now,
 		stmts:   make(map[string]*sql.Stmt),
+
+		releases: release.New(releaseTimeout, nil),
 	}
 	if o.dialect == SQLite {
 		s.writes = &batcher{db: db}
 	}
+	if err := s.setUp(o.create); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// check validates the options, and detects the dialect if none is given.
+func (o *options) check(db *sql.DB) error {
+	if o.batch <= 0 || o.pause < 0 {
+		return fmt.Errorf("dbstore: cleanup batch %d and pause %v: the batch must be positive and the pause not negative", o.batch, o.pause)
+	}
+	if o.lease < time.Second {
+		return fmt.Errorf("dbstore: lock lease %v is shorter than a second", o.lease)
+	}
+	if o.dialect == 0 {
+		d, ok := detectDialect(db.Driver())
+		if !ok {
+			return fmt.Errorf("dbstore: cannot tell the SQL dialect of driver %T; pass dbstore.WithDialect", db.Driver())
+		}
+		o.dialect = d
+	}
+	if !o.dialect.valid() {
+		return fmt.Errorf("dbstore: unknown dialect %v", o.dialect)
+	}
+	return nil
+}
+
+// setUp creates the tables if create is set, and checks that they are
+// there with the columns the queries use.
+func (s *Store) setUp(create bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if o.create {
-		ddl, _ := Schema(o.dialect, table) // checked above
+	if create {
+		ddl, _ := Schema(s.dialect, s.table) // checked by New
 		for _, stmt := range ddl {
-			if _, err := db.ExecContext(ctx, stmt); err != nil {
-				return nil, fmt.Errorf("dbstore: creating table %s: %w", table, err)
+			if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("dbstore: creating table %s: %w", s.table, err)
 			}
 		}
 	}
 	for _, q := range []string{s.q.check, s.q.checkLock} {
-		rows, err := db.QueryContext(ctx, q)
+		rows, err := s.db.QueryContext(ctx, q)
 		if err == nil {
 			err = rows.Close()
 		}
 		if err != nil {
-			return nil, fmt.Errorf("dbstore: table %s or %s_lock is missing or lacks a column (create them with schema.sql or pass dbstore.WithCreateTable): %w", table, table, err)
+			return fmt.Errorf("dbstore: table %s or %s_lock is missing or lacks a column (create them with schema.sql or pass dbstore.WithCreateTable): %w", s.table, s.table, err)
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // Dialect returns the store's SQL dialect.

@@ -48,6 +48,7 @@ func TestDetectDialect(t *testing.T) {
 		})
 	}
 	t.Run("wrapped", func(t *testing.T) {
+		dbstore.NeedSQLite(t)
 		db, _ := openWrapped(t, dbstore.SQLite, filepath.Join(t.TempDir(), "s.db"))
 		_, err := dbstore.New(db, "sessions", dbstore.WithCreateTable())
 		if err == nil || !strings.Contains(err.Error(), "WithDialect") {
@@ -60,6 +61,7 @@ func TestDetectDialect(t *testing.T) {
 }
 
 func TestTableNames(t *testing.T) {
+	dbstore.NeedSQLite(t)
 	db, err := dbstore.OpenSQLite(filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +86,7 @@ func TestTableNames(t *testing.T) {
 }
 
 func TestMissingTable(t *testing.T) {
+	dbstore.NeedSQLite(t)
 	db, err := dbstore.OpenSQLite(filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +99,7 @@ func TestMissingTable(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
+	dbstore.NeedSQLite(t)
 	db, err := dbstore.OpenSQLite(filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -181,6 +185,12 @@ func TestOpenSQLite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a ?#% b.db")
 	db, err := dbstore.OpenSQLite(path)
+	if !dbstore.SQLiteAvailable() {
+		if err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+			t.Fatalf("OpenSQLite without cgo = %v; want an error that says why", err)
+		}
+		return
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +270,7 @@ func addParam(dsn, param string) string {
 // TestCorruptDeadline: a row whose deadline cannot be read is corrupt
 // data, which the Manager logs and replaces, not a 500.
 func TestCorruptDeadline(t *testing.T) {
+	dbstore.NeedSQLite(t)
 	db, err := dbstore.OpenSQLite(filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)

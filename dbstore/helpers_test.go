@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,51 +21,39 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/mattn/go-sqlite3"
 
 	"github.com/gowebpy/web/dbstore"
+	"github.com/gowebpy/web/internal/servicetest"
 	"github.com/gowebpy/web/session"
 )
 
-// Environment variables with the DSNs of the servers the tests use. Unset,
-// the tests of that database are skipped with a message naming them.
-const (
-	envPostgres = "TEST_POSTGRES_DSN" // postgres://postgres@127.0.0.1:5432/test?sslmode=disable
-	envMySQL    = "TEST_MYSQL_DSN"    // root@tcp(127.0.0.1:3306)/test
-)
-
-// backend is one database the tests run on.
+// backend is one database the tests run on. The servers' DSNs come from
+// the environment variables of their servicetest.Service
+// (TEST_POSTGRES_DSN, TEST_MYSQL_DSN); unset, the tests of that database
+// are skipped and counted, and TestMain says so.
 type backend struct {
 	name    string
 	dialect dbstore.Dialect
-	env     string // "" for SQLite, which needs no server
+	service servicetest.Service
 }
 
 var backends = []backend{
-	{"sqlite", dbstore.SQLite, ""},
-	{"postgres", dbstore.PostgreSQL, envPostgres},
-	{"mariadb", dbstore.MySQL, envMySQL},
+	{"sqlite", dbstore.SQLite, servicetest.SQLite},
+	{"postgres", dbstore.PostgreSQL, servicetest.PostgreSQL},
+	{"mariadb", dbstore.MySQL, servicetest.MySQL},
 }
 
 // dsn returns the backend's data source name: for SQLite a new file in a
 // temporary folder, for the servers the environment variable's value. It
-// skips the test when that variable is unset.
+// skips the test when that variable is unset, or SQLite when this binary
+// has no cgo.
 func (b backend) dsn(t testing.TB) string {
-	if b.env == "" {
+	t.Helper()
+	if b.service == servicetest.SQLite {
+		dbstore.NeedSQLite(t)
 		return filepath.Join(t.TempDir(), "sessions.db")
 	}
-	dsn := os.Getenv(b.env)
-	if dsn == "" {
-		t.Skipf("%s is not set: skipping the %s tests (e.g. %s=%q)", b.env, b.name, b.env, exampleDSN(b))
-	}
-	return dsn
-}
-
-func exampleDSN(b backend) string {
-	if b.dialect == dbstore.PostgreSQL {
-		return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	return "root@tcp(127.0.0.1:3306)/test"
+	return dbstore.Skips.Need(t, b.service)
 }
 
 // openDSN opens a database of dialect d at dsn with the driver the
@@ -261,7 +248,8 @@ func openWrapped(t testing.TB, d dbstore.Dialect, dsn string) (*sql.DB, *probe) 
 	var drv driver.Driver
 	switch d {
 	case dbstore.SQLite:
-		drv, dsn = &sqlite3.SQLiteDriver{}, dbstore.SQLiteDSN(dsn)
+		dbstore.NeedSQLite(t)
+		drv, dsn = sqliteDriver(), dbstore.SQLiteDSN(dsn)
 	case dbstore.PostgreSQL:
 		drv = stdlib.GetDefaultDriver()
 	case dbstore.MySQL:
@@ -368,10 +356,13 @@ func (c *wrapConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.T
 	if c.p.down.Load() {
 		return nil, driver.ErrBadConn
 	}
-	if bc, ok := c.Conn.(driver.ConnBeginTx); ok {
-		return bc.BeginTx(ctx, opts)
+	// The three drivers the tests wrap implement ConnBeginTx; the
+	// deprecated Begin is not worth a fallback.
+	bc, ok := c.Conn.(driver.ConnBeginTx)
+	if !ok {
+		return nil, errors.New("wrapConn: driver lacks ConnBeginTx")
 	}
-	return c.Conn.Begin() //nolint:staticcheck // the fallback database/sql uses too
+	return bc.BeginTx(ctx, opts)
 }
 
 func (c *wrapConn) Ping(ctx context.Context) error {

@@ -34,6 +34,28 @@ const (
 	maxPoll   = 50 * time.Millisecond
 )
 
+// releaseTimeout bounds an unlock and each later try to deliver one: a
+// request's release must not wait for a database that hangs. A lease whose
+// release got no answer is released later, in the background.
+const releaseTimeout = time.Second
+
+// How a lock attempt that gets no answer leaves no lease behind. A
+// statement written to a connection while the database hangs runs when it
+// wakes up, after the client gave up; it would take a lease nobody holds,
+// and the session's requests would wait it out and fail. So an attempt
+// has a deadline (its context's, and at most a lease), and the lease it
+// asks for ends a grace after that deadline, not a full lease after it
+// was sent: a statement that runs late leaves a lease of at most the
+// grace. The first renewal then extends a lease taken so to the full
+// length. And the attempt's token is released afterwards, once the
+// database answers, so that even that much is usually spared; a Lock that
+// finds the lease taken delivers the releases queued for it first.
+
+// grace is how long a lease outlasts the deadline of the attempt that
+// took it, before its first renewal: the longest a lock statement that
+// runs late can lock its session. A tenth of the lease: 1 s by default.
+func (l *LockingStore) grace() time.Duration { return l.lease / 10 }
+
 // Lock implements session.Locker. It waits until it holds the lease of
 // key or ctx is done; the error then wraps ctx.Err().
 func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
@@ -47,15 +69,15 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
 	token := hex.EncodeToString(raw[:])
 	wait := firstPoll
 	for {
-		ok, err := l.tryLock(ctx, key, token)
+		ok, until, err := l.attempt(ctx, key, token)
 		if err != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				return nil, fmt.Errorf("dbstore: lock: %w", cerr)
-			}
-			return nil, fmt.Errorf("dbstore: lock in %s_lock: %w", l.table, err)
+			return nil, err
 		}
 		if ok {
-			return l.hold(key, token), nil
+			return l.hold(key, token, until), nil
+		}
+		if l.releases.Flush(ctx, key) {
+			continue // a lease this process left behind is gone: try again at once
 		}
 		// Jitter keeps two waiting processes from polling in step.
 		t := time.NewTimer(wait/2 + mathrand.N(wait))
@@ -69,15 +91,43 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
 	}
 }
 
-// tryLock takes the lease of key if it is free or has run out.
-func (l *LockingStore) tryLock(ctx context.Context, key, token string) (bool, error) {
+// attempt tries once to take the lease of key, by the deadline of ctx and
+// within a lease, and returns when the lease it asked for ends. When it
+// gets no answer, it queues the release of token.
+func (l *LockingStore) attempt(ctx context.Context, key, token string) (bool, time.Time, error) {
+	deadline := time.Now().Add(l.lease)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	actx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	now := l.now()
-	until := l.t(now.Add(l.lease))
+	until := now.Add(min(time.Until(deadline)+l.grace(), l.lease))
+	ok, err := l.tryLock(actx, key, token, now, until)
+	if err == nil {
+		return ok, until, nil
+	}
+	l.releaseLater(key, token, until.Sub(now)) // it may have run, or may yet
+	switch {
+	case ctx.Err() != nil:
+		return false, until, fmt.Errorf("dbstore: lock: %w", ctx.Err())
+	case actx.Err() != nil:
+		// The attempt's own deadline, not the caller's: the database did
+		// not answer, which is no lock timeout.
+		return false, until, fmt.Errorf("dbstore: lock in %s_lock: no answer within a lease (%v)", l.table, err)
+	}
+	return false, until, fmt.Errorf("dbstore: lock in %s_lock: %w", l.table, err)
+}
+
+// tryLock takes the lease of key until until if it is free or has run
+// out.
+func (l *LockingStore) tryLock(ctx context.Context, key, token string, now, until time.Time) (bool, error) {
+	u := l.t(until)
 	if l.dialect != MySQL {
-		n, err := l.exec(ctx, l.q.lockAcquire, key, token, until, l.t(now))
+		n, err := l.exec(ctx, l.q.lockAcquire, key, token, u, l.t(now))
 		return n == 1, err
 	}
-	n, err := l.exec(ctx, l.q.lockAcquire, key, token, until)
+	n, err := l.exec(ctx, l.q.lockAcquire, key, token, u)
 	if err != nil || n == 1 {
 		return n == 1, err
 	}
@@ -85,8 +135,18 @@ func (l *LockingStore) tryLock(ctx context.Context, key, token string) (bool, er
 	if err != nil || stolen == 0 {
 		return false, err
 	}
-	n, err = l.exec(ctx, l.q.lockAcquire, key, token, until)
+	n, err = l.exec(ctx, l.q.lockAcquire, key, token, u)
 	return n == 1, err
+}
+
+// releaseLater queues the release of token's lease of key, to be
+// delivered once the database answers. After d it is useless: the lease,
+// if the token holds one, has run out.
+func (l *LockingStore) releaseLater(key, token string, d time.Duration) {
+	l.releases.Add(key, time.Now().Add(d), func(ctx context.Context) (bool, error) {
+		n, err := l.exec(ctx, l.q.lockRelease, key, token)
+		return n > 0, err
+	})
 }
 
 // lease is a lock held by this process.
@@ -99,12 +159,14 @@ type lease struct {
 	stopped bool
 }
 
-// hold starts renewing the lease and returns the function that gives it
-// back.
-func (l *LockingStore) hold(key, token string) func() {
+// hold starts renewing the lease, which ends at until, and returns the
+// function that gives it back. The first renewal comes at a third of a
+// lease, or halfway to until if that is sooner (a lease taken near the
+// attempt's deadline).
+func (l *LockingStore) hold(key, token string, until time.Time) func() {
 	h := &lease{l: l, key: key, token: token}
 	h.mu.Lock()
-	h.timer = time.AfterFunc(l.lease/3, h.renew)
+	h.timer = time.AfterFunc(min(l.lease/3, until.Sub(l.now())/2), h.renew)
 	h.mu.Unlock()
 	var once sync.Once
 	return func() { once.Do(h.release) }
@@ -130,17 +192,21 @@ func (h *lease) renew() {
 	h.timer.Reset(l.lease / 3)
 }
 
-// release deletes the lease if it is still ours. If the database cannot
-// be reached, the lease runs out by itself.
+// release deletes the lease if it is still ours. If the database does not
+// answer, the release is delivered later, or the lease runs out first.
 func (h *lease) release() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.stopped = true
 	h.timer.Stop()
 	l := h.l
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
-	_, _ = l.exec(ctx, l.q.lockRelease, h.key, h.token)
+	if _, err := l.exec(ctx, l.q.lockRelease, h.key, h.token); err != nil {
+		// The last renewal, even one that got no answer, may have moved
+		// the end up to a lease from now.
+		l.releaseLater(h.key, h.token, l.lease)
+	}
 }
 
 // Cleanup implements session.Store: it also removes the leases that ran

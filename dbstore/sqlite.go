@@ -2,11 +2,15 @@ package dbstore
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
-
-	_ "github.com/mattn/go-sqlite3" // the default database
 )
+
+// SQLiteAvailable reports whether this program can open SQLite databases:
+// go-sqlite3 is a C library, so a program built with CGO_ENABLED=0 cannot,
+// and OpenSQLite then returns an error saying so.
+func SQLiteAvailable() bool { return sqliteAvailable }
 
 // SQLiteDSN returns the go-sqlite3 data source name OpenSQLite uses for the
 // database file path: write-ahead logging (readers never wait for the
@@ -46,7 +50,10 @@ func ConfigureSQLite(db *sql.DB) {
 //	db, err := dbstore.OpenSQLite("sessions.db")
 func OpenSQLite(path string) (*sql.DB, error) {
 	if path == "" {
-		return nil, fmt.Errorf("dbstore: OpenSQLite needs a file name")
+		return nil, errors.New("dbstore: OpenSQLite needs a file name")
+	}
+	if !sqliteAvailable {
+		return nil, fmt.Errorf("dbstore: opening %s: SQLite needs cgo, and this program was built with CGO_ENABLED=0", path)
 	}
 	db, err := sql.Open("sqlite3", SQLiteDSN(path))
 	if err != nil {

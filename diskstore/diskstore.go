@@ -16,7 +16,8 @@
 // which is then swapped with the session's file in one rename, so a
 // process killed at any moment never leaves a partial session behind. Set
 // Fsync to survive power loss too, at the cost of two fsync calls per
-// save.
+// save. Spare files (".spare-*.tmp") hold copies of session data; Close
+// removes the store's own, and New removes those a killed process left.
 package diskstore
 
 import (
@@ -49,6 +50,13 @@ type Store struct {
 
 // New returns a Store keeping its files in dir, which is created with mode
 // 0700 if missing, or narrowed to 0700 if others could read it.
+//
+// New removes the spare files in dir: those of a process that was killed
+// (kill -9, a crash, a power cut) would otherwise stay for a day, each a
+// copy of a session, perhaps of one killed since. It reads the folder's
+// names once to find them. A process that shares the folder and is
+// running loses its spare files too, and makes new ones: a save whose
+// spare vanishes writes another, so no session is lost or refused.
 func New(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("diskstore: empty folder name")
@@ -68,7 +76,63 @@ func New(dir string) (*Store, error) {
 			return nil, fmt.Errorf("diskstore: narrowing the mode of %s to 0700: %w", dir, err)
 		}
 	}
+	if err := removeSpares(dir); err != nil {
+		return nil, err
+	}
 	return &Store{dir: dir, spares: make(chan string, spareCount)}, nil
+}
+
+// Spare files are named by os.CreateTemp(dir, sparePattern).
+const (
+	sparePattern = ".spare-*.tmp"
+	sparePrefix  = ".spare-"
+	spareSuffix  = ".tmp"
+)
+
+func isSpare(name string) bool {
+	return strings.HasPrefix(name, sparePrefix) && strings.HasSuffix(name, spareSuffix)
+}
+
+// removeSpares deletes the spare files in dir. It lists them all before
+// removing any, so that a process saving in the folder meanwhile loses at
+// most one spare per save to it: a spare made after the listing is safe,
+// where removing while listing would chase the new spares as they appear.
+// The names are read in batches, and only the spares' are kept, so that a
+// folder of a million sessions costs no more memory than a thousand.
+func removeSpares(dir string) error {
+	names, err := spareNames(dir)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("diskstore: removing a spare file left by an earlier process: %w", err)
+		}
+	}
+	return nil
+}
+
+func spareNames(dir string) ([]string, error) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("diskstore: %w", err)
+	}
+	defer d.Close()
+	var spares []string
+	for {
+		names, err := d.Readdirnames(1024)
+		for _, name := range names {
+			if isSpare(name) {
+				spares = append(spares, name)
+			}
+		}
+		if errors.Is(err, io.EOF) || (err == nil && len(names) == 0) {
+			return spares, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("diskstore: %w", err)
+		}
+	}
 }
 
 // KeyDir makes the folder the home of a generated secret key, so that all
@@ -187,26 +251,53 @@ func (s *Store) Save(_ context.Context, key string, data []byte, deadline time.T
 		}
 		// The key exists after all: replace it atomically, below.
 	}
+	// A spare removed under us (by the New of another process sharing the
+	// folder) is replaced by another; three in a row would be a folder
+	// being emptied on purpose.
+	for range 3 {
+		done, err := s.swapIn(p, data, deadline, mode)
+		if done {
+			return err
+		}
+	}
+	return fmt.Errorf("diskstore: the spare files of %s keep vanishing before use", s.dir)
+}
+
+// swapIn writes data to a spare file and swaps it in for the file p. It
+// returns done == false, and no error, when the spare vanished before the
+// swap, so that the caller can try again with another.
+func (s *Store) swapIn(p string, data []byte, deadline time.Time, mode session.SaveMode) (done bool, err error) {
 	spare, err := s.writeSpare(data, deadline)
 	if err != nil {
-		return err
+		return true, err
 	}
 	switch err := exchange(spare, p); {
 	case err == nil:
 		s.putSpare(spare) // now the session's old file
+	case errors.Is(err, fs.ErrNotExist) && vanished(spare):
+		return false, nil
 	case errors.Is(err, fs.ErrNotExist) && mode == session.Update:
 		s.putSpare(spare)
-		return session.ErrNotFound
+		return true, session.ErrNotFound
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errNoExchange):
 		if err := os.Rename(spare, p); err != nil {
+			if errors.Is(err, fs.ErrNotExist) && vanished(spare) {
+				return false, nil
+			}
 			os.Remove(spare)
-			return fmt.Errorf("diskstore: %w", err)
+			return true, fmt.Errorf("diskstore: %w", err)
 		}
 	default:
 		os.Remove(spare)
-		return fmt.Errorf("diskstore: %w", err)
+		return true, fmt.Errorf("diskstore: %w", err)
 	}
-	return s.syncAfterRename()
+	return true, s.syncAfterRename()
+}
+
+// vanished reports whether the spare file at name is gone.
+func vanished(name string) bool {
+	_, err := os.Lstat(name)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // create writes a new session straight to its file. Its key comes from a
@@ -262,17 +353,17 @@ const spareCount = 32
 // writeSpare writes data to a spare file, reused when one is at hand, and
 // sets its time to deadline.
 func (s *Store) writeSpare(data []byte, deadline time.Time) (string, error) {
-	for {
+	for vanished := 0; ; {
 		name, reused := s.getSpare()
 		var f *os.File
 		var err error
 		if reused {
 			f, err = os.OpenFile(name, os.O_WRONLY, 0)
 			if errors.Is(err, fs.ErrNotExist) {
-				continue // removed by a cleanup: take another
+				continue // removed by a cleanup or another process's New: take another
 			}
 		} else {
-			f, err = os.CreateTemp(s.dir, ".spare-*.tmp")
+			f, err = os.CreateTemp(s.dir, sparePattern)
 			if f != nil {
 				name = f.Name()
 			}
@@ -286,7 +377,12 @@ func (s *Store) writeSpare(data []byte, deadline time.Time) (string, error) {
 		if err == nil {
 			err = f.Truncate(int64(len(data)))
 		}
-		if err := s.finish(f, err, deadline); err != nil {
+		err = s.finish(f, err, deadline)
+		if errors.Is(err, fs.ErrNotExist) && vanished < 3 {
+			vanished++
+			continue // removed while written (setting its time failed): take another
+		}
+		if err != nil {
 			return "", err
 		}
 		return name, nil
@@ -391,21 +487,8 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (int, error) {
 		}
 		entries, err := d.ReadDir(1024)
 		for _, e := range entries {
-			name := e.Name()
-			isTemp := strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp")
-			if !isTemp && !session.ValidKey(name) {
-				continue
-			}
-			info, err := e.Info()
-			if err != nil || !info.Mode().IsRegular() {
-				continue
-			}
-			expired := !info.ModTime().After(now)
-			if isTemp {
-				expired = now.Sub(info.ModTime()) > staleTemp && info.ModTime().Before(now)
-			}
-			if expired {
-				if err := os.Remove(filepath.Join(s.dir, name)); err == nil {
+			if expired(e, now) {
+				if err := os.Remove(filepath.Join(s.dir, e.Name())); err == nil {
 					removed++
 				}
 			}
@@ -417,6 +500,24 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (int, error) {
 			return removed, fmt.Errorf("diskstore: %w", err)
 		}
 	}
+}
+
+// expired reports whether Cleanup removes e: a session file whose
+// deadline is not after now, or a temporary file older than staleTemp.
+func expired(e fs.DirEntry, now time.Time) bool {
+	name := e.Name()
+	isTemp := strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp")
+	if !isTemp && !session.ValidKey(name) {
+		return false
+	}
+	info, err := e.Info()
+	if err != nil || !info.Mode().IsRegular() {
+		return false
+	}
+	if isTemp {
+		return now.Sub(info.ModTime()) > staleTemp && info.ModTime().Before(now)
+	}
+	return !info.ModTime().After(now)
 }
 
 // errNoExchange reports a system or file system that cannot swap two

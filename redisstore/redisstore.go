@@ -16,21 +16,33 @@
 // SET NX PX, renewed while it is held and released by a script that
 // deletes it only for its owner, so that instances sharing the server lose
 // no update of a session either. The lease expires by itself if its holder
-// dies.
+// dies. A lock attempt that gets no answer is cancelled once Redis answers
+// again, so a request that reaches Redis late (sent while it hung) takes
+// no lease nobody holds; an unlock that gets no answer is delivered then
+// too.
+//
+// # Client options
+//
+// go-redis ignores a context's deadline unless the client is made with
+// ContextTimeoutEnabled: true; without it, each request to a Redis that
+// hangs waits for the client's ReadTimeout (5 s by default) whatever the
+// deadline. So give the client
+//
+//	redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, PoolSize: 20})
+//
+// and a PoolSize that bounds the connections one instance opens: requests
+// beyond it wait for a connection of the pool, until their deadline.
 package redisstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	mathrand "math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gowebpy/web/internal/release"
 	"github.com/gowebpy/web/session"
 )
 
@@ -40,6 +52,8 @@ type Store struct {
 	client redis.UniversalClient
 	prefix string
 	lease  time.Duration
+
+	releases *release.Queue // of Locking: the lock attempts to cancel, the unlocks to deliver
 }
 
 // Option configures New.
@@ -58,7 +72,9 @@ func New(client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
 	}
-	s := &Store{client: client, prefix: "session:", lease: 10 * time.Second}
+	// A closed client delivers nothing any more: its queue is dropped.
+	closed := func(err error) bool { return errors.Is(err, redis.ErrClosed) }
+	s := &Store{client: client, prefix: "session:", lease: 10 * time.Second, releases: release.New(releaseTimeout, closed)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -182,92 +198,4 @@ func (s *Store) SharedKey(ctx context.Context, generated string) (string, error)
 		return "", fmt.Errorf("redisstore: reading the secret key: %w", err)
 	}
 	return key, nil
-}
-
-// LockingStore is a Store that also implements session.Locker.
-type LockingStore struct {
-	*Store
-}
-
-// Locking returns s with session.Locker. Give it to session.New when
-// several instances serve the same sessions:
-//
-//	sessions, err := session.New(store.Locking(), cfg)
-//
-// Each request that uses its session then costs two more round trips
-// (take and release the lease).
-func (s *Store) Locking() *LockingStore { return &LockingStore{s} }
-
-// unlockScript deletes the lease only for the token that holds it.
-var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
-
-// renewScript extends the lease only for the token that holds it.
-var renewScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
-
-// Lock implements session.Locker. It polls with a jittered backoff until
-// it holds the lease of key or ctx is done.
-func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
-	k, err := l.key(key)
-	if err != nil {
-		return nil, err
-	}
-	k = l.prefix + "lock:" + key
-	var raw [16]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, fmt.Errorf("redisstore: lock token: %w", err)
-	}
-	token := hex.EncodeToString(raw[:])
-	wait := 2 * time.Millisecond
-	for {
-		ok, err := l.client.SetNX(ctx, k, token, l.lease).Result()
-		if err != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				return nil, fmt.Errorf("redisstore: lock: %w", cerr)
-			}
-			return nil, fmt.Errorf("redisstore: lock: %w", err)
-		}
-		if ok {
-			return l.hold(k, token), nil
-		}
-		t := time.NewTimer(wait/2 + mathrand.N(wait))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("redisstore: lock: %w", ctx.Err())
-		case <-t.C:
-		}
-		wait = min(2*wait, 50*time.Millisecond)
-	}
-}
-
-// hold renews the lease every third of its length until it is released.
-func (l *LockingStore) hold(k, token string) func() {
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(l.lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				n, err := renewScript.Run(context.Background(), l.client, []string{k}, token, l.lease.Milliseconds()).Int()
-				if err == nil && n == 0 {
-					return // the lease is gone; nothing left to renew
-				}
-			}
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			close(stop)
-			<-done
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = unlockScript.Run(ctx, l.client, []string{k}, token).Err() // an unreleased lease expires by itself
-		})
-	}
 }

@@ -17,14 +17,17 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gowebpy/web/internal/servicetest"
 	"github.com/gowebpy/web/redisstore"
 	"github.com/gowebpy/web/session"
 	"github.com/gowebpy/web/session/storetest"
 )
 
-// envRedis holds the address of the Redis server the tests use; unset,
-// they are skipped.
-const envRedis = "TEST_REDIS_ADDR"
+// skips counts the tests skipped because TEST_REDIS_ADDR, the address of
+// the Redis server the tests use, is unset; TestMain reports them.
+var skips servicetest.Skips
+
+func TestMain(m *testing.M) { os.Exit(skips.Main(m, "redisstore")) }
 
 const testKey = "0123456789abcdef0123456789abcdef-redis-tests"
 
@@ -32,10 +35,7 @@ const testKey = "0123456789abcdef0123456789abcdef-redis-tests"
 // its keys when the test ends.
 func newStore(t testing.TB, opts ...redisstore.Option) (*redisstore.Store, *redis.Client) {
 	t.Helper()
-	addr := os.Getenv(envRedis)
-	if addr == "" {
-		t.Skipf("%s is not set: skipping the Redis tests (e.g. %s=127.0.0.1:6379)", envRedis, envRedis)
-	}
+	addr := skips.Need(t, servicetest.Redis)
 	client := redis.NewClient(&redis.Options{Addr: addr})
 	if err := client.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("Redis at %s: %v", addr, err)

@@ -8,9 +8,17 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gowebpy/web/dbstore"
+	"github.com/gowebpy/web/internal/servicetest"
 	"github.com/gowebpy/web/session"
 	"github.com/gowebpy/web/webtest"
 )
+
+// skips counts the store tests skipped for want of a server; TestMain
+// reports them.
+var skips servicetest.Skips
+
+func TestMain(m *testing.M) { os.Exit(skips.Main(m, "examples/count")) }
 
 func newServer(t *testing.T) (http.Handler, string) {
 	t.Helper()
@@ -115,25 +123,28 @@ func TestTamperedCookie(t *testing.T) {
 }
 
 // The same transcript on every store SESSION_STORE can name; the servers
-// come from the environment variables the store tests use.
+// come from the environment variables the store tests use, and a store
+// whose server is not named is skipped and counted (see TestMain).
 func TestTranscriptOnEveryStore(t *testing.T) {
-	specs := map[string]string{
-		"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "sessions.db"),
-		"memory": "memory",
-		"cookie": "cookie",
+	stores := []struct {
+		name string
+		spec func(t *testing.T) string // skips t when the store is not at hand
+	}{
+		{"sqlite", func(t *testing.T) string {
+			if !dbstore.SQLiteAvailable() {
+				skips.Skip(t, servicetest.SQLite, "this test binary was built with CGO_ENABLED=0")
+			}
+			return "sqlite:" + filepath.Join(t.TempDir(), "sessions.db")
+		}},
+		{"memory", func(*testing.T) string { return "memory" }},
+		{"cookie", func(*testing.T) string { return "cookie" }},
+		{"postgres", func(t *testing.T) string { return skips.Need(t, servicetest.PostgreSQL) }},
+		{"mysql", func(t *testing.T) string { return "mysql:" + skips.Need(t, servicetest.MySQL) }},
+		{"redis", func(t *testing.T) string { return "redis://" + skips.Need(t, servicetest.Redis) }},
 	}
-	if dsn := os.Getenv("TEST_POSTGRES_DSN"); dsn != "" {
-		specs["postgres"] = dsn
-	}
-	if dsn := os.Getenv("TEST_MYSQL_DSN"); dsn != "" {
-		specs["mysql"] = "mysql:" + dsn
-	}
-	if addr := os.Getenv("TEST_REDIS_ADDR"); addr != "" {
-		specs["redis"] = "redis://" + addr
-	}
-	for name, spec := range specs {
-		t.Run(name, func(t *testing.T) {
-			transcript(t, newServerOn(t, spec, t.TempDir()))
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			transcript(t, newServerOn(t, st.spec(t), t.TempDir()))
 		})
 	}
 	if _, _, err := openStore("floppy", ""); err == nil {
