@@ -58,9 +58,19 @@ import (
 // and /app/static/ serves its StaticDir), and takes the prefix as its
 // HomePath, so that Home, redirects and default cookie paths carry it.
 // The prefix is found by comparing the path with the one the client sent
-// (http.Request.RequestURI). chi's Mount alone does not remove the prefix
-// from the path, hence StripPrefix there too.
+// (http.Request.RequestURI). A router that passes the request on with its
+// path whole, as chi's Mount does, is told the prefix in MountPath
+// instead:
+//
+//	app.MountPath = "/app"
+//	r.Mount("/app", app) // chi
 type Application struct {
+	// MountPath is the prefix under which a router serves the
+	// application without removing it from the path (chi's Mount): a
+	// path under it is routed without it, and it is the HomePath. ""
+	// serves paths as they come, or as http.StripPrefix left them.
+	MountPath string
+
 	// Logger receives the cause of every 500, handler panics with their
 	// stack, and, under Run, one line per request. Nil means slog.Default().
 	Logger *slog.Logger
@@ -223,6 +233,26 @@ func strippedPrefix(r *http.Request) (string, *http.Request) {
 	return home, r2
 }
 
+// mountedPath returns MountPath and the request with its path under it,
+// for a request that a router passed on with the prefix in the path; a
+// request outside the prefix is served as it comes.
+func (a *Application) mountedPath(r *http.Request) (string, *http.Request) {
+	home := strings.TrimSuffix(a.MountPath, "/")
+	rest, ok := strings.CutPrefix(r.URL.Path, home)
+	if !ok || rest != "" && rest[0] != '/' {
+		return strippedPrefix(r)
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path, u.RawPath = "/"+strings.TrimPrefix(rest, "/"), ""
+	if raw, ok := strings.CutPrefix(r.URL.RawPath, home); ok {
+		u.RawPath = "/" + strings.TrimPrefix(raw, "/")
+	}
+	r2.URL = &u
+	return home, r2
+}
+
 // cleanPrefix reports whether home can be a home path: "/app", not "",
 // "/" nor "/a/..".
 func cleanPrefix(home string) bool {
@@ -241,7 +271,11 @@ var errPanic = errors.New("web: handler panicked")
 func (a *Application) core(w http.ResponseWriter, r *http.Request) {
 	m, _ := r.Context().Value(mountKey{}).(mount)
 	homePath, mounted := m.homePath, m.app == a
-	if !mounted {
+	switch {
+	case mounted:
+	case a.MountPath != "":
+		homePath, r = a.mountedPath(r)
+	default:
 		homePath, r = strippedPrefix(r)
 	}
 	if !mounted && a.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {

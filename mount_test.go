@@ -161,3 +161,32 @@ func TestNestedApplicationUnderPlainHandler(t *testing.T) {
 		t.Errorf("got %d %q, want %q", w.Code, w.Body, want)
 	}
 }
+
+// TestMountPath serves an application behind a router that passes the
+// request on with its path whole, as chi's Mount does: MountPath tells
+// the application its prefix.
+func TestMountPath(t *testing.T) {
+	app := newApp(t, web.URLs{
+		"/hello", ctxInfo,
+		"/", returns("index", nil),
+		"/c/:id", ctxInfo,
+		"/go/abs", returns(nil, web.SeeOther("/list")),
+	})
+	app.MountPath = "/app"
+	// What chi.Mount("/app", app) does to a request: nothing.
+	mux := http.NewServeMux()
+	mux.Handle("/app/", app)
+	mux.Handle("/app", app)
+	for _, tt := range []struct{ target, body, location string }{
+		{"/app/hello?q=1", "/hello|/app|http://example.com/app|?q=1|/hello?q=1|/hello", ""},
+		{"/app", "index", ""},
+		{"/app/", "index", ""},
+		{"/app/c/a%2Cb", "/c/a,b|/app|http://example.com/app||/c/a,b|/c/a,b|/c/a%2Cb", ""},
+		{"/app/go/abs", "", "http://example.com/app/list"},
+	} {
+		w := serve(mux, "GET", tt.target, nil)
+		if w.Body.String() != tt.body || w.Header().Get("Location") != tt.location {
+			t.Errorf("GET %s = %d %q Location %q; want %q %q", tt.target, w.Code, w.Body, w.Header().Get("Location"), tt.body, tt.location)
+		}
+	}
+}
