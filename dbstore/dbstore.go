@@ -58,8 +58,9 @@
 //   - Lock inserts (key, random token, end of the lease), or takes over a
 //     row whose lease has run out, in one statement; a row still leased
 //     means another process holds the session, and Lock polls with a
-//     backoff of 2 to 50 ms until it is free or the Manager's
-//     LockTimeout (a 503) is reached. Unlock deletes the row if the token
+//     backoff of 2 to 50 ms until it is free or its context ends (an
+//     error wrapping session.ErrLockTimeout: the Manager's 503 "session
+//     busy"; a database that does not answer is a store failure instead). Unlock deletes the row if the token
 //     is still its own. While held, the lease is renewed every third of
 //     its length, so a slow request keeps it; a crashed process's lease
 //     runs out by itself (WithLockLease, default 10 s).
@@ -78,13 +79,23 @@
 //     silently when a pooled connection is recycled. The lease row works
 //     the same on the three dialects, holds no connection while waiting,
 //     survives connection loss, and can be inspected with a SELECT.
+//   - Writes are fenced. A holder frozen for longer than the lease (a
+//     stopped process, a network that dropped its renewals) loses it, and
+//     another process may take the lock, read and write the session. The
+//     Manager makes its writes under a lease with the lease's token
+//     (session.WithLease), and the UPDATE of Save(Update) and Touch then
+//     also requires, in its WHERE, that the lock row still has that token:
+//     the frozen holder's late write changes nothing and returns an error
+//     wrapping session.ErrFenced (the Manager answers 503 and logs it). A
+//     lease that ran out but that nobody took over keeps its row and
+//     token, so its holder's late write goes through: nobody else wrote.
+//     The fenced UPDATE replaces the plain one, so it costs no statement;
+//     only a write that changes nothing runs one SELECT to tell a session
+//     that is gone (ErrNotFound) from a lock taken over (ErrFenced).
 //   - The price is two statements per request that loads a session (take
 //     and give back the lease), plus the polls while another process holds
 //     it; requests of one session queued in one process pass the lease
-//     (and the saved data) along instead, for up to 50 ms. A holder
-//     frozen for longer than the lease (a stopped process) loses it; the
-//     store cannot fence its late writes, because session.Store.Save does
-//     not say which lock it holds.
+//     (and the saved data) along instead, for up to 50 ms.
 //
 // # Drivers
 //

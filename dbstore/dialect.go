@@ -186,9 +186,12 @@ func buildQueries(d Dialect, table string) queries {
 	// The fence: the lease row still has the writer's token. The lock row
 	// is read with a shared lock, so that a takeover (which writes that
 	// row) waits for the write to commit, and the new holder then reads
-	// the data written; without it, PostgreSQL's READ COMMITTED could let
-	// a takeover and its read slip in between the check and the commit.
-	// SQLite runs one writer at a time, so the statement is atomic there.
+	// the data written. Without it, a takeover and the new holder's read
+	// can slip in between the check and the commit, and the write is
+	// lost: PostgreSQL's subquery reads the statement's snapshot, and
+	// InnoDB locks the rows an UPDATE's subquery reads only under
+	// REPEATABLE READ (TestFenceHoldsOffATakeover). SQLite runs one
+	// writer at a time, so the statement is atomic there.
 	fence := ` AND EXISTS (SELECT 1 FROM ` + l + ` WHERE session_key = ? AND token = ?`
 	switch d {
 	case PostgreSQL:
