@@ -205,7 +205,9 @@ func TestFencedWritesInABatch(t *testing.T) {
 	batches := s.writes.batches.Load()
 	errs := queued(t, s, []func() error{
 		func() error { return l.Save(under(held), testKey(0), []byte(`{"n":1}`), deadline, session.Update) },
-		func() error { return l.Save(under(lost), testKey(1), []byte(`{"n":"stale"}`), deadline, session.Update) },
+		func() error {
+			return l.Save(under(lost), testKey(1), []byte(`{"n":"stale"}`), deadline, session.Update)
+		},
 		func() error { return l.Touch(under(lost), testKey(1), deadline.Add(time.Hour)) },
 		func() error { return l.Save(ctx, testKey(2), []byte(`{"n":1}`), deadline, session.Update) },
 		func() error { return l.Touch(under(held), testKey(0), deadline.Add(time.Hour)) },
