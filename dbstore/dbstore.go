@@ -60,10 +60,11 @@
 //     means another process holds the session, and Lock polls with a
 //     backoff of 2 to 50 ms until it is free or its context ends (an
 //     error wrapping session.ErrLockTimeout: the Manager's 503 "session
-//     busy"; a database that does not answer is a store failure instead). Unlock deletes the row if the token
-//     is still its own. While held, the lease is renewed every third of
-//     its length, so a slow request keeps it; a crashed process's lease
-//     runs out by itself (WithLockLease, default 10 s).
+//     busy"; a database that does not answer is a store failure instead).
+//     Unlock deletes the row if the token is still its own. While held,
+//     the lease is renewed every third of its length, so a slow request
+//     keeps it; a crashed process's lease runs out by itself
+//     (WithLockLease, default 10 s).
 //   - A lock statement that gets no answer may still run: one sent while
 //     the database hangs runs when it wakes up. So the lease it asks for
 //     ends a tenth of a lease after the attempt's deadline (the first
@@ -462,9 +463,9 @@ func (s *Store) confirm(ctx context.Context, op, key string, now time.Time, toke
 // confirmFenced decides what a fenced UPDATE that affected no row means,
 // with one SELECT, run only then: a session that is missing or expired
 // is ErrNotFound, as without a lease (the session is gone, whoever holds
-// its lock); otherwise the lease's row no longer has token (it ran out
-// and another holder took it, or took it and gave it back), which is
-// ErrFenced. On MySQL both there means a row matched but left unchanged.
+// its lock); otherwise the lease's row no longer has token (another
+// holder took the lease after it ran out, and may have given it back
+// since), which is ErrFenced. On MySQL both there means a row matched but left unchanged.
 func (s *Store) confirmFenced(ctx context.Context, op, key string, now time.Time, token string) error {
 	var sessions, held int64
 	err := s.queryRow(ctx, s.q.fenceCheck, []any{key, s.t(now), key, token}, &sessions, &held)

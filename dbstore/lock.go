@@ -195,9 +195,9 @@ type lease struct {
 }
 
 // hold starts renewing the lease, which ends at until, and returns the
-// function that gives it back (the Lease's Release). The first renewal comes at a third of a
-// lease, or halfway to until if that is sooner (a lease taken near the
-// attempt's deadline).
+// function that gives it back (the Lease's Release). The first renewal
+// comes at a third of a lease, or halfway to until if that is sooner (a
+// lease taken near the attempt's deadline).
 func (l *LockingStore) hold(key, token string, until time.Time) func() {
 	h := &lease{l: l, key: key, token: token}
 	h.mu.Lock()
