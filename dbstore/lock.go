@@ -95,7 +95,7 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (session.Lease, err
 	for held := false; ; held = true {
 		ok, until, err := l.attempt(ctx, key, token)
 		switch {
-		case err != nil && held && ctx.Err() != nil:
+		case err != nil && held && ended(ctx) != nil:
 			// The deadline cut an attempt short after the database had
 			// answered that the lease is held: the caller waited for the
 			// holder, and its last poll is no sign of a failing store.
@@ -123,7 +123,21 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (session.Lease, err
 // busy is the error of a Lock whose ctx ended while another holder kept
 // the lease.
 func (l *LockingStore) busy(ctx context.Context) error {
-	return fmt.Errorf("dbstore: lock in %s_lock: %w: %w", l.table, session.ErrLockTimeout, ctx.Err())
+	return fmt.Errorf("dbstore: lock in %s_lock: %w: %w", l.table, session.ErrLockTimeout, ended(ctx))
+}
+
+// ended returns ctx.Err(), or context.DeadlineExceeded once the deadline
+// of ctx has passed: a statement's error can come back from a context
+// derived with the same deadline, or from the driver's own timer, an
+// instant before ctx's timer fires.
+func ended(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // attempt tries once to take the lease of key, by the deadline of ctx and
@@ -143,9 +157,9 @@ func (l *LockingStore) attempt(ctx context.Context, key, token string) (bool, ti
 		return ok, until, nil
 	}
 	l.releaseLater(key, token, until.Sub(now)) // it may have run, or may yet
-	switch {
-	case ctx.Err() != nil:
-		return false, until, fmt.Errorf("dbstore: lock in %s_lock: no answer by the deadline: %w (%v)", l.table, ctx.Err(), err)
+	switch cerr := ended(ctx); {
+	case cerr != nil:
+		return false, until, fmt.Errorf("dbstore: lock in %s_lock: no answer by the deadline: %w (%v)", l.table, cerr, err)
 	case actx.Err() != nil:
 		// The attempt's own deadline, not the caller's: the database did
 		// not answer, which is no lock timeout.
