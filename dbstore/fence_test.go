@@ -158,15 +158,7 @@ func TestFenceHoldsOffATakeover(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			dsn := b.dsn(t)
 			if strings.HasSuffix(b.name, "/read-committed") {
-				cfg, err := mysql.ParseDSN(dsn)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if cfg.Params == nil {
-					cfg.Params = map[string]string{}
-				}
-				cfg.Params["tx_isolation"] = "'READ-COMMITTED'" // MariaDB's name; MySQL 8's is transaction_isolation
-				dsn = cfg.FormatDSN()
+				dsn = readCommitted(t, dsn)
 			}
 			db := openDSN(t, b.dialect, dsn)
 			s := newStore(t, db)
@@ -230,4 +222,32 @@ func TestFenceHoldsOffATakeover(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readCommitted returns the MySQL DSN dsn with the sessions' isolation
+// level set to READ COMMITTED, under the variable's name the server knows:
+// transaction_isolation (MySQL 8, MariaDB 11.1) or tx_isolation (before).
+func readCommitted(t *testing.T, dsn string) string {
+	t.Helper()
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"transaction_isolation", "tx_isolation"} {
+		c := cfg.Clone()
+		if c.Params == nil {
+			c.Params = map[string]string{}
+		}
+		c.Params[name] = "'READ-COMMITTED'"
+		db, err := sql.Open("mysql", c.FormatDSN())
+		if err == nil {
+			err = db.Ping()
+			db.Close()
+		}
+		if err == nil {
+			return c.FormatDSN()
+		}
+	}
+	t.Fatal("the server knows neither transaction_isolation nor tx_isolation")
+	return ""
 }
