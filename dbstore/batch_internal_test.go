@@ -173,3 +173,57 @@ func TestCancelledQueuedWriteIsSkipped(t *testing.T) {
 		t.Fatal("the cancelled write was run")
 	}
 }
+
+// Writes under a lease share a batch with the others, and each is fenced
+// by its own lease: the one whose lease was taken over is refused, and
+// nothing else in the batch is.
+func TestFencedWritesInABatch(t *testing.T) {
+	s := newSQLiteStore(t)
+	l := s.Locking()
+	ctx := context.Background()
+	deadline := time.Now().Add(time.Hour)
+	for i := range 4 {
+		if err := s.Save(ctx, testKey(i), []byte(`{"n":0}`), deadline, session.Create); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held, err := l.Lock(ctx, testKey(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	lost, err := l.Lock(ctx, testKey(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lost.Release()
+	// Another holder took key 1 over.
+	if _, err := s.db.Exec(`UPDATE sessions_lock SET token = ? WHERE session_key = ?`, strings.Repeat("b", 32), testKey(1)); err != nil {
+		t.Fatal(err)
+	}
+	under := func(lease session.Lease) context.Context { return session.WithLease(ctx, lease.Token) }
+	batches := s.writes.batches.Load()
+	errs := queued(t, s, []func() error{
+		func() error { return l.Save(under(held), testKey(0), []byte(`{"n":1}`), deadline, session.Update) },
+		func() error {
+			return l.Save(under(lost), testKey(1), []byte(`{"n":"stale"}`), deadline, session.Update)
+		},
+		func() error { return l.Touch(under(lost), testKey(1), deadline.Add(time.Hour)) },
+		func() error { return l.Save(ctx, testKey(2), []byte(`{"n":1}`), deadline, session.Update) },
+		func() error { return l.Touch(under(held), testKey(0), deadline.Add(time.Hour)) },
+		func() error { return l.Save(under(held), testKey(99), []byte(`{}`), deadline, session.Update) },
+	})
+	for i, want := range []error{nil, session.ErrFenced, session.ErrFenced, nil, nil, session.ErrNotFound} {
+		if want == nil && errs[i] != nil || want != nil && !errors.Is(errs[i], want) {
+			t.Errorf("write %d of the batch = %v; want %v", i, errs[i], want)
+		}
+	}
+	if n := s.writes.batches.Load() - batches; n != 1 {
+		t.Errorf("the writes ran in %d batches; want 1", n)
+	}
+	for i, want := range []string{`{"n":1}`, `{"n":0}`, `{"n":1}`} {
+		if got, _, _, _ := s.Load(ctx, testKey(i)); string(got) != want {
+			t.Errorf("key %d holds %s; want %s", i, got, want)
+		}
+	}
+}

@@ -58,11 +58,13 @@
 //   - Lock inserts (key, random token, end of the lease), or takes over a
 //     row whose lease has run out, in one statement; a row still leased
 //     means another process holds the session, and Lock polls with a
-//     backoff of 2 to 50 ms until it is free or the Manager's
-//     LockTimeout (a 503) is reached. Unlock deletes the row if the token
-//     is still its own. While held, the lease is renewed every third of
-//     its length, so a slow request keeps it; a crashed process's lease
-//     runs out by itself (WithLockLease, default 10 s).
+//     backoff of 2 to 50 ms until it is free or its context ends (an
+//     error wrapping session.ErrLockTimeout: the Manager's 503 "session
+//     busy"; a database that does not answer is a store failure instead).
+//     Unlock deletes the row if the token is still its own. While held,
+//     the lease is renewed every third of its length, so a slow request
+//     keeps it; a crashed process's lease runs out by itself
+//     (WithLockLease, default 10 s).
 //   - A lock statement that gets no answer may still run: one sent while
 //     the database hangs runs when it wakes up. So the lease it asks for
 //     ends a tenth of a lease after the attempt's deadline (the first
@@ -78,13 +80,23 @@
 //     silently when a pooled connection is recycled. The lease row works
 //     the same on the three dialects, holds no connection while waiting,
 //     survives connection loss, and can be inspected with a SELECT.
+//   - Writes are fenced. A holder frozen for longer than the lease (a
+//     stopped process, a network that dropped its renewals) loses it, and
+//     another process may take the lock, read and write the session. The
+//     Manager makes its writes under a lease with the lease's token
+//     (session.WithLease), and the UPDATE of Save(Update) and Touch then
+//     also requires, in its WHERE, that the lock row still has that token:
+//     the frozen holder's late write changes nothing and returns an error
+//     wrapping session.ErrFenced (the Manager answers 503 and logs it). A
+//     lease that ran out but that nobody took over keeps its row and
+//     token, so its holder's late write goes through: nobody else wrote.
+//     The fenced UPDATE replaces the plain one, so it costs no statement;
+//     only a write that changes nothing runs one SELECT to tell a session
+//     that is gone (ErrNotFound) from a lock taken over (ErrFenced).
 //   - The price is two statements per request that loads a session (take
 //     and give back the lease), plus the polls while another process holds
 //     it; requests of one session queued in one process pass the lease
-//     (and the saved data) along instead, for up to 50 ms. A holder
-//     frozen for longer than the lease (a stopped process) loses it; the
-//     store cannot fence its late writes, because session.Store.Save does
-//     not say which lock it holds.
+//     (and the saved data) along instead, for up to 50 ms.
 //
 // # Drivers
 //
@@ -361,6 +373,12 @@ func (s *Store) Load(ctx context.Context, key string) ([]byte, time.Time, bool, 
 // Save implements session.Store: an upsert for Create, an UPDATE of an
 // unexpired row for Update.
 func (s *Store) Save(ctx context.Context, key string, data []byte, deadline time.Time, mode session.SaveMode) error {
+	return s.save(ctx, key, data, deadline, mode, "")
+}
+
+// save is Save, under the lease whose token is token when it is not
+// empty: then an Update writes only while token holds the key's lock.
+func (s *Store) save(ctx context.Context, key string, data []byte, deadline time.Time, mode session.SaveMode, token string) error {
 	if err := session.CheckKey(key); err != nil {
 		return err
 	}
@@ -375,12 +393,16 @@ func (s *Store) Save(ctx context.Context, key string, data []byte, deadline time
 		return nil
 	case session.Update:
 		now := s.now()
-		n, err := s.write(ctx, s.q.update, data, s.t(deadline), key, s.t(now))
+		query, args := s.q.update, []any{data, s.t(deadline), key, s.t(now)}
+		if token != "" {
+			query, args = s.q.updateFenced, append(args, key, token)
+		}
+		n, err := s.write(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("dbstore: save to %s: %w", s.table, err)
 		}
 		if n == 0 {
-			return s.confirm(ctx, key, now)
+			return s.confirm(ctx, "save to", key, now, token)
 		}
 		return nil
 	}
@@ -390,25 +412,40 @@ func (s *Store) Save(ctx context.Context, key string, data []byte, deadline time
 // Touch implements session.Toucher: it moves the deadline of an
 // unexpired row and leaves its data alone.
 func (s *Store) Touch(ctx context.Context, key string, deadline time.Time) error {
+	return s.touch(ctx, key, deadline, "")
+}
+
+// touch is Touch, under the lease whose token is token when it is not
+// empty.
+func (s *Store) touch(ctx context.Context, key string, deadline time.Time, token string) error {
 	if err := session.CheckKey(key); err != nil {
 		return err
 	}
 	now := s.now()
-	n, err := s.write(ctx, s.q.touch, s.t(deadline), key, s.t(now))
+	query, args := s.q.touch, []any{s.t(deadline), key, s.t(now)}
+	if token != "" {
+		query, args = s.q.touchFenced, append(args, key, token)
+	}
+	n, err := s.write(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("dbstore: touch in %s: %w", s.table, err)
 	}
 	if n == 0 {
-		return s.confirm(ctx, key, now)
+		return s.confirm(ctx, "touch in", key, now, token)
 	}
 	return nil
 }
 
-// confirm decides what an UPDATE that affected no row means. Everywhere
-// but MySQL, the row is missing or expired. MySQL counts a row it matched
-// but left unchanged as unaffected, unless the DSN sets clientFoundRows;
-// so there, and only when the count is 0, one SELECT tells the two apart.
-func (s *Store) confirm(ctx context.Context, key string, now time.Time) error {
+// confirm decides what an UPDATE that affected no row means; op names
+// the write for the error. Everywhere but MySQL, the row is missing or
+// expired, or, under a lease, token no longer holds the lock (see
+// confirmFenced). MySQL counts a row it matched but left unchanged as
+// unaffected, unless the DSN sets clientFoundRows; so there, and only
+// when the count is 0, one SELECT tells the two apart.
+func (s *Store) confirm(ctx context.Context, op, key string, now time.Time, token string) error {
+	if token != "" {
+		return s.confirmFenced(ctx, op, key, now, token)
+	}
 	if s.dialect != MySQL {
 		return session.ErrNotFound
 	}
@@ -418,7 +455,32 @@ func (s *Store) confirm(ctx context.Context, key string, now time.Time) error {
 	case errors.Is(err, sql.ErrNoRows):
 		return session.ErrNotFound
 	case err != nil:
-		return fmt.Errorf("dbstore: save to %s: %w", s.table, err)
+		return fmt.Errorf("dbstore: %s %s: %w", op, s.table, err)
+	}
+	return nil
+}
+
+// confirmFenced decides what a fenced UPDATE that affected no row means,
+// with one SELECT, run only then: a session that is missing or expired
+// is ErrNotFound, as without a lease (the session is gone, whoever holds
+// its lock); otherwise the lease's row no longer has token (another
+// holder took the lease after it ran out, and may have given it back
+// since), which is ErrFenced. On MySQL both there means a row matched but left unchanged.
+func (s *Store) confirmFenced(ctx context.Context, op, key string, now time.Time, token string) error {
+	var sessions, held int64
+	err := s.queryRow(ctx, s.q.fenceCheck, []any{key, s.t(now), key, token}, &sessions, &held)
+	switch {
+	case err != nil:
+		return fmt.Errorf("dbstore: %s %s: %w", op, s.table, err)
+	case sessions == 0:
+		return session.ErrNotFound
+	case held == 0:
+		return fmt.Errorf("dbstore: %s %s: %w", op, s.table, session.ErrFenced)
+	case s.dialect != MySQL:
+		// Both are there now, yet the UPDATE matched nothing: the rows
+		// changed between the two statements. The write was not made,
+		// so it is not reported done.
+		return fmt.Errorf("dbstore: %s %s: %w", op, s.table, session.ErrFenced)
 	}
 	return nil
 }

@@ -159,6 +159,13 @@ type queries struct {
 	delete    string
 	cleanup   string // one batch of expired keys
 
+	// Under a lease: update and touch, only while the lease's token holds
+	// the key's lock; and, when they change nothing, which of the two is
+	// missing (see Store.confirmFenced).
+	updateFenced string
+	touchFenced  string
+	fenceCheck   string
+
 	keyInsert string // keep a generated secret key unless one is kept
 	keyLoad   string // the kept secret key
 
@@ -175,6 +182,24 @@ func buildQueries(d Dialect, table string) queries {
 	if d == MySQL {
 		// A string, so that neither the DSN's loc nor parseTime can shift it.
 		deadline = "CAST(deadline AS CHAR)"
+	}
+	// The fence: the lease row still has the writer's token. The lock row
+	// is read with a shared lock, so that a takeover (which writes that
+	// row) waits for the write to commit, and the new holder then reads
+	// the data written. Without it, a takeover and the new holder's read
+	// can slip in between the check and the commit, and the write is
+	// lost: PostgreSQL's subquery reads the statement's snapshot, and
+	// InnoDB locks the rows an UPDATE's subquery reads only under
+	// REPEATABLE READ (TestFenceHoldsOffATakeover). SQLite runs one
+	// writer at a time, so the statement is atomic there.
+	fence := ` AND EXISTS (SELECT 1 FROM ` + l + ` WHERE session_key = ? AND token = ?`
+	switch d {
+	case PostgreSQL:
+		fence += ` FOR SHARE)`
+	case MySQL:
+		fence += ` LOCK IN SHARE MODE)` // MariaDB has no FOR SHARE
+	default:
+		fence += `)`
 	}
 	q := queries{
 		check:       `SELECT session_key, data, deadline FROM ` + t + ` WHERE 1 = 0`,
@@ -224,8 +249,13 @@ ON CONFLICT (session_key) DO UPDATE SET data = excluded.data, deadline = exclude
 ON CONFLICT (session_key) DO UPDATE SET token = excluded.token, lease_until = excluded.lease_until
 WHERE ` + l + `.lease_until <= ?`
 	}
+	q.updateFenced = q.update + fence
+	q.touchFenced = q.touch + fence
+	q.fenceCheck = `SELECT (SELECT COUNT(*) FROM ` + t + ` WHERE session_key = ? AND deadline > ?), ` +
+		`(SELECT COUNT(*) FROM ` + l + ` WHERE session_key = ? AND token = ?)`
 	if d == PostgreSQL {
 		for _, p := range []*string{&q.check, &q.load, &q.create, &q.update, &q.touch, &q.exists, &q.delete,
+			&q.updateFenced, &q.touchFenced, &q.fenceCheck,
 			&q.cleanup, &q.keyInsert, &q.keyLoad, &q.lockAcquire, &q.lockSteal, &q.lockRenew, &q.lockRelease, &q.lockCleanup} {
 			*p = numberPlaceholders(*p)
 		}

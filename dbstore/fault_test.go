@@ -3,6 +3,7 @@ package dbstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"net"
 	"net/url"
 	"sync"
@@ -103,11 +104,11 @@ func withDeadline(t *testing.T, d time.Duration) context.Context {
 // handshake, and a statement not yet prepared no further than that).
 func warmUp(t *testing.T, s *dbstore.Store) {
 	t.Helper()
-	unlock, err := s.Locking().Lock(withDeadline(t, healed), storetest.Key("warm"))
+	lease, err := s.Locking().Lock(withDeadline(t, healed), storetest.Key("warm"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	unlock()
+	lease.Release()
 }
 
 // settle waits until the connections the client gave up on are closed
@@ -138,9 +139,11 @@ func TestLockDuringAHangLeavesNoLease(t *testing.T) {
 			key := storetest.Key("hang")
 			p.Freeze()
 			start := time.Now()
-			if unlock, err := mine.Locking().Lock(withDeadline(t, opDeadline), key); err == nil {
-				unlock()
+			if lease, err := mine.Locking().Lock(withDeadline(t, opDeadline), key); err == nil {
+				lease.Release()
 				t.Fatal("Lock succeeded with the database frozen")
+			} else if errors.Is(err, session.ErrLockTimeout) {
+				t.Errorf("Lock with the database frozen = %v; a store that does not answer is no lock timeout", err)
 			}
 			if d := time.Since(start); d > opDeadline+margin {
 				t.Errorf("Lock with the database frozen returned after %v; its deadline was %v", d, opDeadline)
@@ -149,18 +152,18 @@ func TestLockDuringAHangLeavesNoLease(t *testing.T) {
 			settle(p, poolSize)
 
 			start = time.Now()
-			unlock, err := other.Locking().Lock(withDeadline(t, healed), key)
+			lease, err := other.Locking().Lock(withDeadline(t, healed), key)
 			if err != nil {
 				t.Fatalf("another process's Lock after the database came back: %v (a lease was left behind)", err)
 			}
 			t.Logf("another process took the lock %v after Resume", time.Since(start).Round(time.Millisecond))
-			unlock()
+			lease.Release()
 			start = time.Now()
-			if unlock, err = mine.Locking().Lock(withDeadline(t, healed), key); err != nil {
+			if lease, err = mine.Locking().Lock(withDeadline(t, healed), key); err != nil {
 				t.Fatalf("this process's Lock after the database came back: %v", err)
 			}
 			t.Logf("this process took it %v after", time.Since(start).Round(time.Millisecond))
-			unlock()
+			lease.Release()
 		})
 	}
 }
@@ -196,9 +199,9 @@ func operations(t *testing.T, s *dbstore.Store) []op {
 			return err
 		}},
 		{"Lock", func(ctx context.Context) error {
-			unlock, err := s.Locking().Lock(ctx, key)
+			lease, err := s.Locking().Lock(ctx, key)
 			if err == nil {
-				unlock()
+				lease.Release()
 			}
 			return err
 		}},
@@ -331,23 +334,23 @@ func TestUnlockThatFailsIsDeliveredLater(t *testing.T) {
 			t.Parallel()
 			p, _, mine, other := faultyPair(t, b)
 			key := storetest.Key("unlock")
-			unlock, err := mine.Locking().Lock(withDeadline(t, healed), key)
+			lease, err := mine.Locking().Lock(withDeadline(t, healed), key)
 			if err != nil {
 				t.Fatal(err)
 			}
 			p.Refuse()
 			start := time.Now()
-			unlock() // fails: the lease stays, for now
+			lease.Release() // fails: the lease stays, for now
 			if d := time.Since(start); d > time.Second+margin {
 				t.Errorf("an unlock with the database refusing took %v", d)
 			}
 			p.Resume()
 			start = time.Now()
-			u, err := other.Locking().Lock(withDeadline(t, healed), key)
+			next, err := other.Locking().Lock(withDeadline(t, healed), key)
 			if err != nil {
 				t.Fatalf("another process's Lock after the database came back: %v (the lease was not released)", err)
 			}
-			u()
+			next.Release()
 			t.Logf("the lease was released, and taken by another process, %v after Resume", time.Since(start).Round(time.Millisecond))
 		})
 	}

@@ -201,8 +201,45 @@ type probe struct {
 	down      atomic.Bool // the server is gone: every call fails, no new connection
 	failWrite atomic.Bool // statements that write fail; reads work
 
-	mu  sync.Mutex
-	log []string
+	mu   sync.Mutex
+	log  []string
+	thaw chan struct{} // while not nil, statements wait for it to close (see stall)
+}
+
+// stall makes every statement wait before it reaches the database, as on
+// a server that stopped, until resume or the statement's context ends.
+func (p *probe) stall() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.thaw == nil {
+		p.thaw = make(chan struct{})
+	}
+}
+
+// resume lets the statements stall held, and those after them, through.
+func (p *probe) resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.thaw != nil {
+		close(p.thaw)
+		p.thaw = nil
+	}
+}
+
+// gate waits out a stall, or returns the error of ctx when it ends first.
+func (p *probe) gate(ctx context.Context) error {
+	p.mu.Lock()
+	thaw := p.thaw
+	p.mu.Unlock()
+	if thaw == nil {
+		return nil
+	}
+	select {
+	case <-thaw:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // errDown is what a dead server gives.
@@ -334,6 +371,9 @@ func (c *wrapConn) ExecContext(ctx context.Context, query string, args []driver.
 	if err := c.check(query); err != nil {
 		return nil, err
 	}
+	if err := c.p.gate(ctx); err != nil {
+		return nil, err
+	}
 	c.p.execs.Add(1)
 	c.p.record(query)
 	return ec.ExecContext(ctx, query, args)
@@ -345,6 +385,9 @@ func (c *wrapConn) QueryContext(ctx context.Context, query string, args []driver
 		return nil, driver.ErrSkip
 	}
 	if err := c.check(query); err != nil {
+		return nil, err
+	}
+	if err := c.p.gate(ctx); err != nil {
 		return nil, err
 	}
 	c.p.queries.Add(1)
@@ -412,6 +455,9 @@ func (s *wrapStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (d
 	if err := s.c.check(s.query); err != nil {
 		return nil, err
 	}
+	if err := s.c.p.gate(ctx); err != nil {
+		return nil, err
+	}
 	s.c.p.execs.Add(1)
 	s.c.p.record(s.query)
 	if ec, ok := s.Stmt.(driver.StmtExecContext); ok {
@@ -422,6 +468,9 @@ func (s *wrapStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (d
 
 func (s *wrapStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	if err := s.c.check(s.query); err != nil {
+		return nil, err
+	}
+	if err := s.c.p.gate(ctx); err != nil {
 		return nil, err
 	}
 	s.c.p.queries.Add(1)

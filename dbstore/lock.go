@@ -28,6 +28,25 @@ type LockingStore struct {
 // type assertion; a Store alone costs no lock statements.
 func (s *Store) Locking() *LockingStore { return &LockingStore{s} }
 
+// Save implements session.Store. A Save(Update) made under a lease (a ctx
+// with session.LeaseToken, as the Manager's writes under Lock are) writes
+// only while the lease's token still holds the key's lock, checked by the
+// UPDATE itself, and otherwise returns an error wrapping
+// session.ErrFenced: a holder that stalled past its lease, while another
+// process took the lock, cannot overwrite that process's writes. A lease
+// that ran out but that nobody took over still has its row, and its
+// holder's writes go through, since nobody else wrote meanwhile.
+func (l *LockingStore) Save(ctx context.Context, key string, data []byte, deadline time.Time, mode session.SaveMode) error {
+	token, _ := session.LeaseToken(ctx)
+	return l.save(ctx, key, data, deadline, mode, token)
+}
+
+// Touch implements session.Toucher, fenced under a lease as Save is.
+func (l *LockingStore) Touch(ctx context.Context, key string, deadline time.Time) error {
+	token, _ := session.LeaseToken(ctx)
+	return l.touch(ctx, key, deadline, token)
+}
+
 // Backoff of a Lock that waits for another process.
 const (
 	firstPoll = 2 * time.Millisecond
@@ -57,24 +76,34 @@ const releaseTimeout = time.Second
 func (l *LockingStore) grace() time.Duration { return l.lease / 10 }
 
 // Lock implements session.Locker. It waits until it holds the lease of
-// key or ctx is done; the error then wraps ctx.Err().
-func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
+// key or ctx is done. The lease's token is the random token of its row,
+// which the writes made under it check (see Save). When ctx ends while
+// another holder keeps the lease, the error wraps session.ErrLockTimeout
+// and ctx.Err(); when the database does not answer, or fails, it does not
+// wrap ErrLockTimeout.
+func (l *LockingStore) Lock(ctx context.Context, key string) (session.Lease, error) {
 	if err := session.CheckKey(key); err != nil {
-		return nil, err
+		return session.Lease{}, err
 	}
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, fmt.Errorf("dbstore: lock token: %w", err)
+		return session.Lease{}, fmt.Errorf("dbstore: lock token: %w", err)
 	}
 	token := hex.EncodeToString(raw[:])
 	wait := firstPoll
-	for {
+	// held: an attempt got the answer that another holder has the lease.
+	for held := false; ; held = true {
 		ok, until, err := l.attempt(ctx, key, token)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return l.hold(key, token, until), nil
+		switch {
+		case err != nil && held && ended(ctx) != nil:
+			// The deadline cut an attempt short after the database had
+			// answered that the lease is held: the caller waited for the
+			// holder, and its last poll is no sign of a failing store.
+			return session.Lease{}, l.busy(ctx)
+		case err != nil:
+			return session.Lease{}, err
+		case ok:
+			return session.Lease{Token: token, Release: l.hold(key, token, until)}, nil
 		}
 		if l.releases.Flush(ctx, key) {
 			continue // a lease this process left behind is gone: try again at once
@@ -84,11 +113,31 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("dbstore: lock: %w", ctx.Err())
+			return session.Lease{}, l.busy(ctx)
 		case <-t.C:
 		}
 		wait = min(wait*3/2, maxPoll)
 	}
+}
+
+// busy is the error of a Lock whose ctx ended while another holder kept
+// the lease.
+func (l *LockingStore) busy(ctx context.Context) error {
+	return fmt.Errorf("dbstore: lock in %s_lock: %w: %w", l.table, session.ErrLockTimeout, ended(ctx))
+}
+
+// ended returns ctx.Err(), or context.DeadlineExceeded once the deadline
+// of ctx has passed: a statement's error can come back from a context
+// derived with the same deadline, or from the driver's own timer, an
+// instant before ctx's timer fires.
+func ended(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // attempt tries once to take the lease of key, by the deadline of ctx and
@@ -108,9 +157,9 @@ func (l *LockingStore) attempt(ctx context.Context, key, token string) (bool, ti
 		return ok, until, nil
 	}
 	l.releaseLater(key, token, until.Sub(now)) // it may have run, or may yet
-	switch {
-	case ctx.Err() != nil:
-		return false, until, fmt.Errorf("dbstore: lock: %w", ctx.Err())
+	switch cerr := ended(ctx); {
+	case cerr != nil:
+		return false, until, fmt.Errorf("dbstore: lock in %s_lock: no answer by the deadline: %w (%v)", l.table, cerr, err)
 	case actx.Err() != nil:
 		// The attempt's own deadline, not the caller's: the database did
 		// not answer, which is no lock timeout.
@@ -160,9 +209,9 @@ type lease struct {
 }
 
 // hold starts renewing the lease, which ends at until, and returns the
-// function that gives it back. The first renewal comes at a third of a
-// lease, or halfway to until if that is sooner (a lease taken near the
-// attempt's deadline).
+// function that gives it back (the Lease's Release). The first renewal
+// comes at a third of a lease, or halfway to until if that is sooner (a
+// lease taken near the attempt's deadline).
 func (l *LockingStore) hold(key, token string, until time.Time) func() {
 	h := &lease{l: l, key: key, token: token}
 	h.mu.Lock()

@@ -46,23 +46,23 @@ func TestLockLease(t *testing.T) {
 			// A lease left by a crashed process blocks until it runs out...
 			held := storetest.Key("held")
 			putLease(t, db, s, held, time.Now().Add(time.Hour))
-			if _, err := l.Lock(short(), held); !errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("Lock of a key leased to another process = %v; want a timeout wrapping context.DeadlineExceeded", err)
+			if _, err := l.Lock(short(), held); !errors.Is(err, session.ErrLockTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Lock of a key leased to another process = %v; want a timeout wrapping ErrLockTimeout and context.DeadlineExceeded", err)
 			}
 			// ...and one that has run out is taken over at once.
 			stale := storetest.Key("stale")
 			putLease(t, db, s, stale, time.Now().Add(-time.Second))
-			unlock, err := l.Lock(short(), stale)
+			lease, err := l.Lock(short(), stale)
 			if err != nil {
 				t.Fatalf("Lock of a key whose lease ran out = %v", err)
 			}
-			unlock()
-			unlock() // a second call does nothing
+			lease.Release()
+			lease.Release() // a second call does nothing
 
 			// A held lease is renewed: after twice its length, another
 			// process still cannot take it.
 			k := storetest.Key("renewed")
-			unlock, err = l.Lock(ctx, k)
+			lease, err = l.Lock(ctx, k)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,16 +71,16 @@ func TestLockLease(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if u, err := other.Locking().Lock(short(), k); err == nil {
-				u()
+			if next, err := other.Locking().Lock(short(), k); err == nil {
+				next.Release()
 				t.Fatal("a held lease ran out although its holder was alive: it was not renewed")
 			}
-			unlock()
-			u, err := other.Locking().Lock(short(), k)
+			lease.Release()
+			next, err := other.Locking().Lock(short(), k)
 			if err != nil {
 				t.Fatalf("Lock after unlock = %v", err)
 			}
-			u()
+			next.Release()
 
 			// Cleanup removes leases that ran out and keeps live ones.
 			if _, err := l.Cleanup(ctx, time.Now()); err != nil {
@@ -111,14 +111,14 @@ func TestLockTimeout503(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			unlock, err := other.Locking().Lock(context.Background(), key)
+			lease, err := other.Locking().Lock(context.Background(), key)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if code, body := c.get("/count"); code != http.StatusServiceUnavailable {
-				t.Fatalf("/count while another process holds the session = %d %q; want 503", code, body)
+			if code, body := c.get("/count"); code != http.StatusServiceUnavailable || body != "session busy, try again" {
+				t.Fatalf("/count while another process holds the session = %d %q; want 503 \"session busy, try again\"", code, body)
 			}
-			unlock()
+			lease.Release()
 			c.mustGet(t, "/count", "2")
 		})
 	}

@@ -90,9 +90,11 @@ func TestLockDuringAHangLeavesNoLease(t *testing.T) {
 	warmUp(t, client)
 	p.Freeze()
 	start := time.Now()
-	if unlock, err := mine.Locking().Lock(withDeadline(t, opDeadline), key); err == nil {
-		unlock()
+	if lease, err := mine.Locking().Lock(withDeadline(t, opDeadline), key); err == nil {
+		lease.Release()
 		t.Fatal("Lock succeeded with Redis frozen")
+	} else if errors.Is(err, session.ErrLockTimeout) {
+		t.Errorf("Lock with Redis frozen = %v; a store that does not answer is no lock timeout", err)
 	}
 	if d := time.Since(start); d > opDeadline+margin {
 		t.Errorf("Lock with Redis frozen returned after %v; want about its deadline, %v", d, opDeadline)
@@ -101,19 +103,19 @@ func TestLockDuringAHangLeavesNoLease(t *testing.T) {
 	settle(t, p)
 
 	start = time.Now()
-	unlock, err := other.Locking().Lock(withDeadline(t, healed), key)
+	lease, err := other.Locking().Lock(withDeadline(t, healed), key)
 	if err != nil {
 		t.Fatalf("another instance's Lock after Redis came back: %v (a lease was left behind)", err)
 	}
 	t.Logf("another instance took the lock %v after Resume", time.Since(start))
-	unlock()
+	lease.Release()
 	start = time.Now()
-	unlock, err = mine.Locking().Lock(withDeadline(t, healed), key)
+	lease, err = mine.Locking().Lock(withDeadline(t, healed), key)
 	if err != nil {
 		t.Fatalf("this instance's Lock after Redis came back: %v", err)
 	}
 	t.Logf("this instance took it %v after", time.Since(start))
-	unlock()
+	lease.Release()
 }
 
 // warmUp opens the client's connections before a fault, so that requests
@@ -175,9 +177,9 @@ func operations(t *testing.T, s *redisstore.Store) []op {
 			return err
 		}},
 		{"Lock", func(ctx context.Context) error {
-			unlock, err := s.Locking().Lock(ctx, key)
+			lease, err := s.Locking().Lock(ctx, key)
 			if err == nil {
-				unlock()
+				lease.Release()
 			}
 			return err
 		}},
@@ -292,24 +294,24 @@ func TestRefusedRedis(t *testing.T) {
 func TestUnlockThatFailsIsDeliveredLater(t *testing.T) {
 	p, mine, client, other := faultyPair(t)
 	key := storetest.Key("unlock")
-	unlock, err := mine.Locking().Lock(withDeadline(t, healed), key)
+	lease, err := mine.Locking().Lock(withDeadline(t, healed), key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	warmUp(t, client)
 	p.Refuse()
 	start := time.Now()
-	unlock() // fails: the lease stays, for now
+	lease.Release() // fails: the lease stays, for now
 	if d := time.Since(start); d > time.Second+margin {
 		t.Errorf("an unlock with Redis refusing took %v", d)
 	}
 	p.Resume()
 	start = time.Now()
-	u, err := other.Locking().Lock(withDeadline(t, healed), key)
+	next, err := other.Locking().Lock(withDeadline(t, healed), key)
 	if err != nil {
 		t.Fatalf("another instance's Lock after Redis came back: %v (the lease was not released)", err)
 	}
-	u()
+	next.Release()
 	t.Logf("the lease was released, and taken by another instance, %v after Resume", time.Since(start).Round(time.Millisecond))
 }
 

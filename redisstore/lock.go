@@ -61,6 +61,27 @@ return 0`)
 	renewScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end return 0`)
 )
 
+// The fenced writes: a write under a lease checks that the lease key
+// still has its token and writes in the same script, which Redis runs
+// whole, so that no other holder can take the lease in between. Each
+// returns 1 written, 0 when the session is gone (ErrNotFound, whoever
+// holds its lock) and -1 when the lease has another token or none
+// (ErrFenced).
+var (
+	// saveScript rewrites the session KEYS[1] with ARGV[1] until the Unix
+	// time ARGV[2] in ms, if the lease KEYS[2] has the token ARGV[3].
+	saveScript = redis.NewScript(`if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
+if redis.call("GET", KEYS[2]) ~= ARGV[3] then return -1 end
+redis.call("SET", KEYS[1], ARGV[1], "PXAT", ARGV[2])
+return 1`)
+	// touchScript moves the deadline of the session KEYS[1] to the Unix
+	// time ARGV[1] in ms, if the lease KEYS[2] has the token ARGV[2].
+	touchScript = redis.NewScript(`if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
+if redis.call("GET", KEYS[2]) ~= ARGV[2] then return -1 end
+redis.call("PEXPIREAT", KEYS[1], ARGV[1])
+return 1`)
+)
+
 const (
 	// markTTL is how long a cancelled token stays marked. A request
 	// written before the client gave up reaches Redis when it wakes up or
@@ -74,8 +95,20 @@ const (
 	releaseTimeout = time.Second
 )
 
-// leaseKey is the key of key's lease.
-func (s *Store) leaseKey(key string) string { return s.prefix + "lock:" + key }
+// leaseKey is the key of key's lease. The fenced writes' scripts touch it
+// together with the session's key, and a script may only touch keys of
+// one Redis Cluster slot (or one shard of a Ring), so the lease key's
+// hash tag is the session's key: "session:lock:{session:<key>}". A
+// prefix with a tag of its own ("{app}:") gives both keys that tag, and
+// the lease key is "{app}:lock:<key>". (So is it for a prefix with a stray
+// brace and no tag, which cannot be wrapped: the scripts then fail on a
+// cluster with CROSSSLOT, loudly, and work on a single server.)
+func (s *Store) leaseKey(key string) string {
+	if strings.ContainsAny(s.prefix, "{}") {
+		return s.prefix + "lock:" + key
+	}
+	return s.prefix + "lock:{" + s.prefix + key + "}"
+}
 
 // markKey is the key that marks token cancelled for the lease lease. It
 // is in the lease's Redis Cluster slot, since a script may only touch
@@ -98,34 +131,46 @@ func markKey(lease, token string) string {
 }
 
 // Lock implements session.Locker. It polls with a jittered backoff until
-// it holds the lease of key or ctx is done. An attempt that gets no
-// answer is cancelled (see lockScript), here first if this store still
+// it holds the lease of key or ctx is done. The lease's token is the
+// random value of the lease key, which the writes made under it check
+// (see Save). When ctx ends while another holder keeps the lease, the
+// error wraps session.ErrLockTimeout and ctx.Err(); when Redis does not
+// answer, or fails, it does not wrap ErrLockTimeout. An attempt that gets
+// no answer is cancelled (see lockScript), here first if this store still
 // has cancellations to deliver for key, and otherwise in the background
 // once Redis answers again.
-func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
+func (l *LockingStore) Lock(ctx context.Context, key string) (session.Lease, error) {
 	if err := session.CheckKey(key); err != nil {
-		return nil, err
+		return session.Lease{}, err
 	}
 	k := l.leaseKey(key)
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, fmt.Errorf("redisstore: lock token: %w", err)
+		return session.Lease{}, fmt.Errorf("redisstore: lock token: %w", err)
 	}
 	token := hex.EncodeToString(raw[:])
 	wait := 2 * time.Millisecond
-	for {
+	// held: an attempt got the answer that another holder has the lease.
+	for held := false; ; held = true {
 		n, err := lockScript.Run(ctx, l.client, []string{k, markKey(k, token)}, token, l.lease.Milliseconds()).Int()
 		switch {
 		case err != nil:
 			l.cancelLater(k, token) // it may have reached Redis, or may yet
-			if cerr := ctx.Err(); cerr != nil {
-				return nil, fmt.Errorf("redisstore: lock: %w (%v)", cerr, err)
+			cerr := ended(ctx)
+			if cerr != nil && held {
+				// The deadline cut a poll short after Redis had answered
+				// that the lease is held: the caller waited for the
+				// holder, and its last poll is no sign of a failing Redis.
+				return session.Lease{}, busy(ctx)
 			}
-			return nil, fmt.Errorf("redisstore: lock: %w", err)
+			if cerr != nil {
+				return session.Lease{}, fmt.Errorf("redisstore: lock: no answer by the deadline: %w (%v)", cerr, err)
+			}
+			return session.Lease{}, fmt.Errorf("redisstore: lock: %w", err)
 		case n == 1:
-			return l.hold(k, token), nil
+			return session.Lease{Token: token, Release: l.hold(k, token)}, nil
 		case n < 0:
-			return nil, errors.New("redisstore: lock: the attempt was cancelled before it reached Redis")
+			return session.Lease{}, errors.New("redisstore: lock: the attempt was cancelled before it reached Redis")
 		case l.releases.Flush(ctx, k):
 			continue // a lease this store left behind is gone: try again at once
 		}
@@ -133,14 +178,80 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (func(), error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("redisstore: lock: %w", ctx.Err())
+			return session.Lease{}, busy(ctx)
 		case <-t.C:
 		}
 		wait = min(2*wait, 50*time.Millisecond)
 	}
 }
 
-// hold renews the lease every third of its length until it is released.
+// busy is the error of a Lock whose ctx ended while another holder kept
+// the lease.
+func busy(ctx context.Context) error {
+	return fmt.Errorf("redisstore: lock: %w: %w", session.ErrLockTimeout, ended(ctx))
+}
+
+// ended returns ctx.Err(), or context.DeadlineExceeded once the deadline
+// of ctx has passed: go-redis sets its connection's deadline from ctx's,
+// so its i/o timeout can come back an instant before ctx's timer fires.
+func ended(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// Save implements session.Store. A Save(Update) made under a lease (a ctx
+// with session.LeaseToken, as the Manager's writes under Lock are) writes
+// only while the lease key still has the lease's token, checked and
+// written by one script, and otherwise returns an error wrapping
+// session.ErrFenced: a holder that stalled past its lease, while another
+// instance took the lock, cannot overwrite that instance's writes.
+func (l *LockingStore) Save(ctx context.Context, key string, data []byte, deadline time.Time, mode session.SaveMode) error {
+	token, _ := session.LeaseToken(ctx)
+	if token == "" || mode != session.Update || !deadline.After(time.Now()) {
+		return l.Store.Save(ctx, key, data, deadline, mode)
+	}
+	k, err := l.key(key)
+	if err != nil {
+		return err
+	}
+	n, err := saveScript.Run(ctx, l.client, []string{k, l.leaseKey(key)}, data, deadline.UnixMilli(), token).Int()
+	return fenced("save", n, err)
+}
+
+// Touch implements session.Toucher, fenced under a lease as Save is.
+func (l *LockingStore) Touch(ctx context.Context, key string, deadline time.Time) error {
+	token, _ := session.LeaseToken(ctx)
+	if token == "" {
+		return l.Store.Touch(ctx, key, deadline)
+	}
+	k, err := l.key(key)
+	if err != nil {
+		return err
+	}
+	n, err := touchScript.Run(ctx, l.client, []string{k, l.leaseKey(key)}, deadline.UnixMilli(), token).Int()
+	return fenced("touch", n, err)
+}
+
+// fenced returns the error of a fenced write's script, op naming it.
+func fenced(op string, n int, err error) error {
+	switch {
+	case err != nil:
+		return fmt.Errorf("redisstore: %s: %w", op, err)
+	case n == 0:
+		return session.ErrNotFound
+	case n < 0:
+		return fmt.Errorf("redisstore: %s: %w", op, session.ErrFenced)
+	}
+	return nil
+}
+
+// hold renews the lease every third of its length until it is released,
+// and returns the function that releases it (the Lease's Release).
 func (l *LockingStore) hold(k, token string) func() {
 	stop := make(chan struct{})
 	done := make(chan struct{})

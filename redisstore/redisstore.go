@@ -12,14 +12,23 @@
 // without a cleanup. Every operation is one round trip; Load pipelines GET
 // and PEXPIRETIME and therefore needs Redis 7.0 or later.
 //
-// Locking returns the store with a session.Locker: a lease key set with
-// SET NX PX, renewed while it is held and released by a script that
-// deletes it only for its owner, so that instances sharing the server lose
-// no update of a session either. The lease expires by itself if its holder
-// dies. A lock attempt that gets no answer is cancelled once Redis answers
-// again, so a request that reaches Redis late (sent while it hung) takes
-// no lease nobody holds; an unlock that gets no answer is delivered then
-// too.
+// Locking returns the store with a session.Locker: a lease key,
+// "session:lock:{session:<key>}" (its hash tag keeps it in the session
+// key's Redis Cluster slot), set with SET NX PX to a random token, renewed
+// while it is held and released by a script that deletes it only for its
+// owner, so that instances sharing the server lose no update of a session
+// either. The lease expires by itself if its holder dies. A lock attempt
+// that gets no answer is cancelled once Redis answers again, so a request
+// that reaches Redis late (sent while it hung) takes no lease nobody
+// holds; an unlock that gets no answer is delivered then too.
+//
+// Writes are fenced: the Manager's writes under a lease carry its token
+// (session.WithLease), and Save(Update) and Touch then run as one script
+// that writes only if the lease key still has that token. A holder frozen
+// past its lease, while another instance took the lock, gets an error
+// wrapping session.ErrFenced instead of overwriting the other's writes.
+// In Redis a lease that ran out is gone, so its holder's late write is
+// refused even when nobody took the lock meanwhile.
 //
 // # Client options
 //

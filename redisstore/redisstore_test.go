@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -167,20 +168,19 @@ func TestLeaseOfADeadHolderExpires(t *testing.T) {
 	if err := s.Save(ctx, key, []byte(`{}`), time.Now().Add(time.Hour), session.Create); err != nil {
 		t.Fatal(err)
 	}
-	found, _ := client.Keys(ctx, "*"+key).Result()
-	prefix := found[0][:len(found[0])-len(key)]
-	client.Set(ctx, prefix+"lock:"+key, "dead-holder", 300*time.Millisecond)
+	leaseKey := redisstore.LeaseKey(s, key)
+	client.Set(ctx, leaseKey, "dead-holder", 300*time.Millisecond)
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if _, err := l.Lock(short, key); err == nil {
-		t.Fatal("a lease still running was taken")
+	if _, err := l.Lock(short, key); !errors.Is(err, session.ErrLockTimeout) {
+		t.Fatalf("Lock of a lease still running = %v; want an error wrapping ErrLockTimeout", err)
 	}
-	unlock, err := l.Lock(ctx, key) // waits for the dead holder's lease to run out
+	lease, err := l.Lock(ctx, key) // waits for the dead holder's lease to run out
 	if err != nil {
 		t.Fatal(err)
 	}
-	unlock()
-	if n, _ := client.Exists(ctx, prefix+"lock:"+key).Result(); n != 0 {
+	lease.Release()
+	if n, _ := client.Exists(ctx, leaseKey).Result(); n != 0 {
 		t.Error("unlock left the lease behind")
 	}
 }

@@ -136,6 +136,9 @@ func (b *storeBackend) check(ctx context.Context, s *Session, id, key string, d 
 func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
 	ctx, cancel := b.step(s, true)
 	defer cancel()
+	if s.lock != nil {
+		ctx = s.lock.fence(ctx)
+	}
 	key, deadline := b.target(s, act, deadline)
 	enc, err := b.write(ctx, s, act, key, deadline)
 	if err != nil {
@@ -192,6 +195,9 @@ func (b *storeBackend) write(ctx context.Context, s *Session, act action, key st
 		b.m.storeAnswered()
 		s.stored = nil
 		return nil, errGone
+	case errors.Is(err, ErrFenced):
+		b.m.storeAnswered()
+		return nil, err
 	case err != nil && act == touch:
 		return nil, b.fault(ctx, "touch", err)
 	case err != nil:

@@ -93,6 +93,9 @@ func (m *Manager) answer(w http.ResponseWriter, err error) {
 	case errors.Is(err, ErrLockTimeout):
 		status, body = http.StatusServiceUnavailable, "session busy, try again"
 		w.Header().Set("Retry-After", "1")
+	case errors.Is(err, ErrFenced):
+		status, body = http.StatusServiceUnavailable, "session changed elsewhere, try again"
+		w.Header().Set("Retry-After", "1")
 	case Unavailable(err):
 		status, body = http.StatusServiceUnavailable, "session store unavailable, try again later"
 		w.Header().Set("Retry-After", retryAfter)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,12 +71,12 @@ type hungLocker struct {
 	busy bool
 }
 
-func (l *hungLocker) Lock(ctx context.Context, key string) (func(), error) {
+func (l *hungLocker) Lock(ctx context.Context, key string) (Lease, error) {
 	<-ctx.Done()
 	if l.busy {
-		return nil, fmt.Errorf("%w: held by another instance", ErrLockTimeout)
+		return Lease{}, fmt.Errorf("%w: held by another instance", ErrLockTimeout)
 	}
-	return nil, ctx.Err()
+	return Lease{}, ctx.Err()
 }
 
 // The store's lock tells a hung store from a session busy elsewhere.
@@ -129,4 +130,64 @@ func TestOutageLogIsQuiet(t *testing.T) {
 	if n := strings.Count(log, "recovered"); n != 1 {
 		t.Errorf("%d recovery lines; want 1", n)
 	}
+}
+
+// fencingStore is a MemoryStore whose Locker fences its writes, and whose
+// lease a test can hand to another holder, as when a lease runs out under
+// a stalled request and another instance takes the lock.
+type fencingStore struct {
+	*MemoryStore
+	mu      sync.Mutex
+	current string // the token that holds the lock
+	n       int
+}
+
+func (f *fencingStore) Lock(context.Context, string) (Lease, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	f.current = fmt.Sprint("lease-", f.n)
+	return Lease{Token: f.current, Release: func() {}}, nil
+}
+
+// takeOver gives the lock to another holder.
+func (f *fencingStore) takeOver() {
+	f.mu.Lock()
+	f.current = "another-instance"
+	f.mu.Unlock()
+}
+
+func (f *fencingStore) Save(ctx context.Context, key string, data []byte, deadline time.Time, mode SaveMode) error {
+	if token, ok := LeaseToken(ctx); ok && mode == Update {
+		f.mu.Lock()
+		stale := token != f.current
+		f.mu.Unlock()
+		if stale {
+			return fmt.Errorf("fencingStore: %w", ErrFenced)
+		}
+	}
+	return f.MemoryStore.Save(ctx, key, data, deadline, mode)
+}
+
+// A request whose lease was taken over while it stalled does not save:
+// the other holder's writes stand, the request answers 503, and the log
+// says what happened.
+func TestStaleLeaseCannotSave(t *testing.T) {
+	store := &fencingStore{MemoryStore: NewMemoryStore()}
+	h := newHarnessStore(t, store, Config{})
+	expect(t, h.do("GET", "/count"), 200, "1")
+	expect(t, h.do("GET", "/count"), 200, "2") // a save under a lease
+	stalled := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		n := s.Int("count") + 1
+		store.takeOver() // the lease runs out; another instance holds it now
+		s.Set("count", n)
+		fmt.Fprint(w, n)
+	}))
+	w := h.doHandler(stalled, "GET", "/count")
+	expect(t, w, http.StatusServiceUnavailable, "session changed elsewhere, try again")
+	if !strings.Contains(h.logged(), "a save was refused") || !strings.Contains(h.logged(), "another instance took the session") {
+		t.Errorf("the refused save was not logged:\n%s", h.logged())
+	}
+	expect(t, h.do("GET", "/read"), 200, "2") // the stalled request's 3 was not written
 }

@@ -22,7 +22,7 @@ type lockingStore struct {
 	released int
 }
 
-func (s *lockingStore) Lock(ctx context.Context, key string) (func(), error) {
+func (s *lockingStore) Lock(ctx context.Context, key string) (Lease, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.held {
@@ -31,14 +31,14 @@ func (s *lockingStore) Lock(ctx context.Context, key string) (func(), error) {
 	s.held = true
 	s.taken++
 	var once sync.Once
-	return func() {
+	return Lease{Token: fmt.Sprint(s.taken), Release: func() {
 		once.Do(func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			s.held = false
 			s.released++
 		})
-	}, nil
+	}}, nil
 }
 
 func (s *lockingStore) counts() (taken, released int, held bool) {

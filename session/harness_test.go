@@ -72,7 +72,7 @@ type countingLocker struct {
 	locker Locker
 }
 
-func (c countingLocker) Lock(ctx context.Context, key string) (func(), error) {
+func (c countingLocker) Lock(ctx context.Context, key string) (Lease, error) {
 	return c.locker.Lock(ctx, key)
 }
 

@@ -66,7 +66,7 @@ type keyLock struct {
 
 	// What a holder passes on to the next one. Only the holder of held
 	// touches these, or drop once the last reference is gone.
-	lease    func()    // releases the store's lock, when this process holds it
+	lease    Lease     // the store's lock, when this process holds it
 	data     []byte    // the session as the store holds it, when known
 	deadline time.Time // and its deadline
 	since    time.Time // when the window opened
@@ -97,7 +97,7 @@ func (t *lockTable) take(ctx context.Context, key string) (*keyLock, error) {
 		start = time.Now() // both locks share one LockTimeout
 	}
 	l, err := t.wait(ctx, key)
-	if err != nil || t.store == nil || l.lease != nil {
+	if err != nil || t.store == nil || l.leased() {
 		return l, err
 	}
 	budget := t.timeout - time.Since(start)
@@ -106,6 +106,9 @@ func (t *lockTable) take(ctx context.Context, key string) (*keyLock, error) {
 	defer cancel()
 	lease, err := t.store.Lock(lctx, key)
 	if err == nil {
+		if lease.Release == nil {
+			lease.Release = func() {}
+		}
 		l.lease, l.since = lease, time.Now()
 		return l, nil
 	}
@@ -124,7 +127,17 @@ func (t *lockTable) take(ctx context.Context, key string) (*keyLock, error) {
 }
 
 // leased reports whether l holds the store's lock too.
-func (l *keyLock) leased() bool { return l.lease != nil }
+func (l *keyLock) leased() bool { return l.lease.Release != nil }
+
+// fence returns ctx for a write under l: with the lease's token when l
+// holds the store's lock, so that the store can refuse the write once
+// another holder has taken it.
+func (l *keyLock) fence(ctx context.Context) context.Context {
+	if !l.leased() {
+		return ctx
+	}
+	return WithLease(ctx, l.lease.Token)
+}
 
 // wait takes the in-process lock of key.
 func (t *lockTable) wait(ctx context.Context, key string) (*keyLock, error) {
@@ -172,7 +185,7 @@ func (l *keyLock) received() (data []byte, deadline time.Time, ok bool) {
 // readStore notes that the holder read the session from the store: without
 // a store lock, that opens the hand-over window.
 func (l *keyLock) readStore() {
-	if l.lease == nil {
+	if !l.leased() {
 		l.since = time.Now()
 	}
 }
@@ -184,8 +197,8 @@ func (l *keyLock) readStore() {
 // request already waiting.
 func (t *lockTable) giveBack(l *keyLock, data []byte, deadline time.Time) {
 	sh := t.shard(l.key)
-	pass := (l.lease != nil || data != nil) && time.Since(l.since) < t.window
-	if pass && l.lease != nil {
+	pass := (l.leased() || data != nil) && time.Since(l.since) < t.window
+	if pass && l.leased() {
 		sh.mu.Lock()
 		pass = l.refs > 1
 		sh.mu.Unlock()
@@ -201,9 +214,9 @@ func (t *lockTable) giveBack(l *keyLock, data []byte, deadline time.Time) {
 
 // drop releases the store's lock, if held, and forgets the data.
 func (l *keyLock) drop() {
-	if l.lease != nil {
-		l.lease()
-		l.lease = nil
+	if l.leased() {
+		l.lease.Release()
+		l.lease = Lease{}
 	}
 	l.data, l.deadline = nil, time.Time{}
 }

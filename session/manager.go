@@ -131,6 +131,9 @@ func (m *Manager) logFailure(ctx context.Context, err error) {
 		m.storeFailed(se)
 	case errors.As(err, &se):
 		m.cfg.Logger.Error("session: the session cannot be stored", "session", m.cfg.Name, "op", se.Op, "err", se.Err)
+	case errors.Is(err, ErrFenced):
+		m.cfg.Logger.Error("session: a save was refused: the store's lock ran out under this request and another instance took the session; this request's changes are lost. Call Save before slow work, or lengthen the store's lease",
+			"session", m.cfg.Name, "err", err)
 	case errors.Is(err, ErrLockTimeout):
 		m.cfg.Logger.Warn("session: busy: timed out waiting for another request of the same session, which held it past LockTimeout; the store answers, so look for a slow handler",
 			"session", m.cfg.Name, "waited", m.cfg.LockTimeout)

@@ -75,12 +75,47 @@ type Toucher interface {
 // other requests of the same session wait in this process, it passes the
 // store's lock on to the next of them for up to 50 ms after taking it, to
 // spare them a release and a take each.
+//
+// A lease can run out under a holder that stalls (a long pause, a
+// stopped process) while another instance takes the lock: a Locker fences
+// its writes, so that the stalled holder's late save cannot overwrite the
+// other's. The Manager makes its writes under a lease with a context that
+// carries the lease's token (LeaseToken); Save with Update and Touch of
+// such a write must check, in the same statement as the write, that the
+// token still holds the key's lock, and return an error wrapping
+// ErrFenced when it does not.
 type Locker interface {
-	// Lock blocks until it holds the lock of key or ctx is done. The
-	// returned function releases it. A lock must stay valid for at
-	// least 50 ms after Lock returns, even if the store cannot be
-	// reached meanwhile.
-	Lock(ctx context.Context, key string) (unlock func(), err error)
+	// Lock blocks until it holds the lock of key or ctx is done. When ctx
+	// ends while another holder keeps the lock, the error wraps
+	// ErrLockTimeout; any other error is the store's failure. A lock must
+	// stay valid for at least 50 ms after Lock returns, even if the store
+	// cannot be reached meanwhile.
+	Lock(ctx context.Context, key string) (Lease, error)
+}
+
+// Lease is a hold on the lock of one key, as Locker.Lock returns it.
+type Lease struct {
+	// Token tells this hold from every other hold of the key's lock,
+	// before and after it; the store's fenced writes check it.
+	Token string
+	// Release gives the lock back; the Manager calls it once.
+	Release func()
+}
+
+// leaseKey is the context key of a lease's token.
+type leaseKey struct{}
+
+// WithLease returns a copy of ctx that carries the token of the lease a
+// write is made under. The Manager calls it; a store's tests do too.
+func WithLease(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, leaseKey{}, token)
+}
+
+// LeaseToken returns the token of the lease ctx's write is made under, if
+// any: the token a Locker's Save(Update) and Touch check.
+func LeaseToken(ctx context.Context) (string, bool) {
+	token, ok := ctx.Value(leaseKey{}).(string)
+	return token, ok
 }
 
 // SelfCleaning is a Store that removes expired entries by itself, such as
@@ -120,4 +155,10 @@ var (
 	// ErrCorrupt is wrapped by Load when the saved data cannot be read
 	// back. The Manager logs it and starts a fresh session.
 	ErrCorrupt = errors.New("session: corrupt data in the store")
+	// ErrFenced is wrapped by a Locker's Save(Update) and Touch made under
+	// a lease that no longer holds the key's lock: another holder took it
+	// after the lease ran out. The request's changes are lost, which the
+	// Manager logs; it answers 503, and the client's retry is served by
+	// whichever instance holds the session now.
+	ErrFenced = errors.New("session: the session's lock was taken by another holder; this write was refused")
 )

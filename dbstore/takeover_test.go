@@ -1,0 +1,127 @@
+package dbstore_test
+
+import (
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gowebpy/web/dbstore"
+	"github.com/gowebpy/web/session"
+)
+
+// stallable returns a store over a database this test can freeze, as
+// this process's, and a store over the same table with a direct pool, as
+// another process's. A server is frozen through a fault proxy; SQLite,
+// which has none, through a driver whose statements wait before they
+// reach the file. After freeze, nothing the first store sends gets an
+// answer until resume.
+func stallable(t *testing.T, b backend, opts ...dbstore.Option) (mine, other *dbstore.Store, freeze, resume func()) {
+	t.Helper()
+	dsn := b.dsn(t)
+	other = newStore(t, openDSN(t, b.dialect, dsn)) // creates the table, and drops it at the end
+	var db *sql.DB
+	if b.dialect == dbstore.SQLite {
+		var p *probe
+		db, p = openWrapped(t, b.dialect, dsn)
+		freeze, resume = p.stall, p.resume
+		opts = append(opts, dbstore.WithDialect(dbstore.SQLite))
+	} else {
+		proxied, p := throughProxy(t, b, dsn)
+		db = openDSN(t, b.dialect, proxied)
+		db.SetMaxOpenConns(poolSize)
+		db.SetMaxIdleConns(poolSize)
+		freeze, resume = p.Freeze, p.Resume
+	}
+	mine, err := dbstore.New(db, other.Table(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resume(); mine.Close() })
+	return mine, other, freeze, resume
+}
+
+// Bounds of the takeover test: generous, for a busy machine; they only
+// keep a broken test from hanging.
+const (
+	shortLease = time.Second      // instance A's lease: the shortest dbstore allows
+	patient    = 20 * time.Second // instance B's LockTimeout and StoreTimeout
+)
+
+// TestFencedSaveAfterTakeover is issue 13's item 3: a holder frozen for
+// longer than its lease must not save after another instance took the
+// lock. Two instances (two Managers, as two processes have) share the
+// table; A's database connections go through a fault proxy. A's request
+// loads the session, taking the lease; A's database freezes, so its
+// renewals get no answer, and the lease runs out; B takes the lock and
+// increments twice; the database comes back and A's handler sets its
+// count. A's save is refused (503, logged), and B's updates stand.
+func TestFencedSaveAfterTakeover(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			mine, other, freeze, resume := stallable(t, b, dbstore.WithLockLease(shortLease))
+			logs := &logBuffer{}
+			loaded, proceed := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			stall := func() { // A's first /count, between reading and writing the count
+				once.Do(func() {
+					close(loaded)
+					select {
+					case <-proceed:
+					case <-time.After(time.Minute): // the test failed before letting it go
+					}
+				})
+			}
+			a := &client{h: countApp(t, mine.Locking(), session.Config{Logger: slog.New(slog.NewTextHandler(logs, nil))}, stall)}
+			bInst := &client{h: countApp(t, other.Locking(), session.Config{LockTimeout: patient, StoreTimeout: patient}, nil)}
+			bInst.mustGet(t, "/count", "1")
+			a.cookie = bInst.cookie
+
+			answered := make(chan *httptest.ResponseRecorder, 1)
+			go func() {
+				req := httptest.NewRequest("GET", "/count", nil)
+				req.Header.Set("Cookie", a.cookie)
+				rec := httptest.NewRecorder()
+				a.h.ServeHTTP(rec, req)
+				answered <- rec
+			}()
+			select {
+			case <-loaded: // A holds the lease and has read count = 1
+			case <-time.After(patient):
+				t.Fatal("A's request did not load its session")
+			}
+			freeze()
+			start := time.Now()
+			bInst.mustGet(t, "/count", "2") // waits for A's lease to run out
+			t.Logf("B took the lock %v after A's database froze (A's lease: %v)", time.Since(start).Round(time.Millisecond), shortLease)
+			bInst.mustGet(t, "/count", "3")
+			resume()
+			close(proceed) // A's handler sets count = 2, from the 1 it read
+
+			var rec *httptest.ResponseRecorder
+			select {
+			case rec = <-answered:
+			case <-time.After(patient):
+				t.Fatal("A's request did not answer")
+			}
+			if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "session changed elsewhere, try again" || rec.Header().Get("Retry-After") == "" {
+				t.Errorf("A's stale save answered %d %q, Retry-After %q; want 503 \"session changed elsewhere, try again\" with Retry-After",
+					rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
+			}
+			lines := logs.take()
+			if len(lines) != 1 || !strings.Contains(lines[0], "a save was refused") {
+				t.Errorf("A logged %d error line(s) %q; want one, saying a save was refused", len(lines), lines)
+			} else {
+				t.Logf("A's log: %s", lines[0])
+			}
+			bInst.mustGet(t, "/peek", "3") // no update of B's was lost
+			a.mustGet(t, "/peek", "3")     // A's retry sees them
+			a.mustGet(t, "/count", "4")    // and A works on
+		})
+	}
+}

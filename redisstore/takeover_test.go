@@ -1,0 +1,219 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/gowebpy/web/internal/faultproxy"
+	"github.com/gowebpy/web/internal/servicetest"
+	"github.com/gowebpy/web/redisstore"
+	"github.com/gowebpy/web/session"
+)
+
+// logBuffer collects a Manager's log, safe for concurrent use.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// lines returns the lines logged so far that contain every one of want.
+func (b *logBuffer) lines(want ...string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var found []string
+next:
+	for _, line := range strings.Split(b.buf.String(), "\n") {
+		for _, w := range want {
+			if !strings.Contains(line, w) {
+				continue next
+			}
+		}
+		found = append(found, line)
+	}
+	return found
+}
+
+// countApp is the count example: /count increments, /peek reads. stall,
+// if set, runs in /count between reading and writing the count. The
+// Manager logs to logs, when given.
+func countApp(t *testing.T, store session.Store, cfg session.Config, logs io.Writer, stall func()) http.Handler {
+	t.Helper()
+	cfg.SecretKeys = []string{testKey}
+	if logs == nil {
+		logs = io.Discard
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	m, err := session.New(store, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	mux := http.NewServeMux()
+	mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromContext(r.Context())
+		n := s.Int("count") + 1
+		if stall != nil {
+			stall()
+		}
+		if err := s.Set("count", n); err != nil {
+			return
+		}
+		fmt.Fprint(w, n)
+	})
+	mux.HandleFunc("/peek", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, session.FromContext(r.Context()).Int("count"))
+	})
+	return m.Middleware(mux)
+}
+
+// send sends GET path to h with cookie and returns the response.
+func send(h http.Handler, path, cookie string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("GET", path, nil)
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// mustGet sends GET path and wants 200 with body want. It returns the
+// session cookie the response set, or cookie.
+func mustGet(t *testing.T, h http.Handler, path, cookie, want string) string {
+	t.Helper()
+	rec := send(h, path, cookie)
+	if rec.Code != http.StatusOK || rec.Body.String() != want {
+		t.Fatalf("GET %s = %d %q; want 200 %q", path, rec.Code, rec.Body.String(), want)
+	}
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == session.DefaultCookieName {
+			cookie = ck.Name + "=" + ck.Value
+		}
+	}
+	return cookie
+}
+
+// proxiedPair returns a store whose client goes through a fault proxy,
+// with the options the README recommends and opts, as this instance's,
+// and one over the same keys with a direct client, as another
+// instance's.
+func proxiedPair(t *testing.T, opts ...redisstore.Option) (*faultproxy.Proxy, *redis.Client, *redisstore.Store, *redisstore.Store) {
+	t.Helper()
+	addr := skips.Need(t, servicetest.Redis)
+	p, err := faultproxy.New(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw [6]byte
+	rand.Read(raw[:])
+	prefix := "test:" + hex.EncodeToString(raw[:]) + ":"
+	direct := redis.NewClient(&redis.Options{Addr: addr})
+	proxied := redis.NewClient(recommended(p.Addr()))
+	t.Cleanup(func() {
+		p.Close()
+		ctx := context.Background()
+		keys, _ := direct.Keys(ctx, prefix+"*").Result()
+		if len(keys) > 0 {
+			direct.Del(ctx, keys...)
+		}
+		direct.Close()
+		proxied.Close()
+	})
+	mine, err := redisstore.New(proxied, append([]redisstore.Option{redisstore.WithPrefix(prefix)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := redisstore.New(direct, redisstore.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, proxied, mine, other
+}
+
+// Bounds of the takeover test: generous, for a busy machine; they only
+// keep a broken test from hanging.
+const (
+	shortLease = time.Second      // instance A's lease
+	patient    = 20 * time.Second // instance B's LockTimeout and StoreTimeout
+)
+
+// TestFencedSaveAfterTakeover is issue 13's item 3: a holder frozen for
+// longer than its lease must not save after another instance took the
+// lock. Two instances (two Managers, as two processes have) share the
+// keys; A's client goes through a fault proxy. A's request loads the
+// session, taking the lease; Redis freezes for A, so its renewals get no
+// answer, and the lease runs out; B takes the lock and increments twice;
+// Redis comes back and A's handler sets its count. A's save is refused
+// (503, logged), and B's updates stand.
+func TestFencedSaveAfterTakeover(t *testing.T) {
+	p, client, mine, other := proxiedPair(t, redisstore.WithLockLease(shortLease))
+	logs := &logBuffer{}
+	loaded, proceed := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	stall := func() { // A's first /count, between reading and writing the count
+		once.Do(func() {
+			close(loaded)
+			select {
+			case <-proceed:
+			case <-time.After(time.Minute): // the test failed before letting it go
+			}
+		})
+	}
+	a := countApp(t, mine.Locking(), session.Config{}, logs, stall)
+	b := countApp(t, other.Locking(), session.Config{LockTimeout: patient, StoreTimeout: patient}, nil, nil)
+	cookie := mustGet(t, b, "/count", "", "1")
+	warmUp(t, client)
+
+	answered := make(chan *httptest.ResponseRecorder, 1)
+	go func() { answered <- send(a, "/count", cookie) }()
+	select {
+	case <-loaded: // A holds the lease and has read count = 1
+	case <-time.After(patient):
+		t.Fatal("A's request did not load its session")
+	}
+	p.Freeze()
+	start := time.Now()
+	mustGet(t, b, "/count", cookie, "2") // waits for A's lease to run out
+	t.Logf("B took the lock %v after Redis froze for A (A's lease: %v)", time.Since(start).Round(time.Millisecond), shortLease)
+	mustGet(t, b, "/count", cookie, "3")
+	p.Resume()
+	close(proceed) // A's handler sets count = 2, from the 1 it read
+
+	var rec *httptest.ResponseRecorder
+	select {
+	case rec = <-answered:
+	case <-time.After(patient):
+		t.Fatal("A's request did not answer")
+	}
+	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "session changed elsewhere, try again" || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("A's stale save answered %d %q, Retry-After %q; want 503 \"session changed elsewhere, try again\" with Retry-After",
+			rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
+	}
+	if lines := logs.lines("level=ERROR"); len(lines) != 1 || !strings.Contains(lines[0], "a save was refused") {
+		t.Errorf("A logged %d error line(s) %q; want one, saying a save was refused", len(lines), lines)
+	} else {
+		t.Logf("A's log: %s", lines[0])
+	}
+	mustGet(t, b, "/peek", cookie, "3")  // no update of B's was lost
+	mustGet(t, a, "/peek", cookie, "3")  // A's retry sees them
+	mustGet(t, a, "/count", cookie, "4") // and A works on
+}
