@@ -177,14 +177,18 @@ func SessionErrorPage(cfg session.Config) func(http.ResponseWriter, *http.Reques
 		text := "internal server error"
 		p.Message = "Your session could not be loaded or saved. The cause is in the server's log; try again in a moment."
 		switch {
-		case errors.Is(err, session.ErrLockTimeout):
-			p.Status, text = http.StatusServiceUnavailable, "session busy, try again"
-			p.Message = "Another request of your session took too long, so this one gave up waiting. Try again in a moment."
-			h.Set("Retry-After", "1")
 		case session.Unavailable(err):
 			p.Status, text = http.StatusServiceUnavailable, "session store unavailable, try again later"
 			p.Message = "The server cannot reach the place where it keeps sessions right now. The cause is in its log; try again in a moment."
 			h.Set("Retry-After", "5")
+		case errors.Is(err, session.ErrLockTimeout):
+			p.Status, text = http.StatusServiceUnavailable, "session busy, try again"
+			p.Message = "Another request of your session took too long, so this one gave up waiting. Try again in a moment."
+			h.Set("Retry-After", "1")
+		case errors.Is(err, session.ErrFenced):
+			p.Status, text = http.StatusServiceUnavailable, "session changed elsewhere, try again"
+			p.Message = "Your session was taken over by another server while this request ran, so its changes were not saved. Try again."
+			h.Set("Retry-After", "1")
 		case errors.Is(err, session.ErrBadCookie):
 			p.Status, text = http.StatusBadRequest, "Bad Cookie"
 			p.Text = "Bad Cookie"

@@ -62,10 +62,7 @@ func (b *storeBackend) open(s *Session) {
 	key := storeKey(id)
 	l, err := b.locks.take(s.reg.r.Context(), key)
 	if err != nil {
-		if se, ok := err.(*StoreError); ok {
-			se.Store = b.name
-		}
-		s.fail(err)
+		s.fail(b.lockFault(err))
 		return
 	}
 	if l.leased() {
@@ -247,6 +244,22 @@ func (b *storeBackend) step(s *Session, write bool) (context.Context, context.Ca
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, b.m.cfg.StoreTimeout)
+}
+
+// lockFault names the store in a lock's failure. A request that waited
+// past LockTimeout behind another request of its session while the store
+// is failing waited for the store, not for a slow handler: that is the
+// store's failure too, answered and logged as one.
+func (b *storeBackend) lockFault(err error) error {
+	var se *StoreError
+	switch {
+	case errors.As(err, &se):
+		se.Store = b.name
+	case errors.Is(err, ErrLockTimeout) && b.m.outage.failing.Load():
+		err = &StoreError{Op: "lock", Store: b.name,
+			Err: fmt.Errorf("waited %v behind a request of the same session that waits for the store: %w", b.m.cfg.LockTimeout, err)}
+	}
+	return err
 }
 
 // fault returns the *StoreError of an operation that failed within ctx,

@@ -90,15 +90,15 @@ const retryAfter = "5"
 func (m *Manager) answer(w http.ResponseWriter, err error) {
 	status, body := http.StatusInternalServerError, "internal server error"
 	switch {
+	case Unavailable(err): // before ErrLockTimeout, which a queue behind a hung store wraps
+		status, body = http.StatusServiceUnavailable, "session store unavailable, try again later"
+		w.Header().Set("Retry-After", retryAfter)
 	case errors.Is(err, ErrLockTimeout):
 		status, body = http.StatusServiceUnavailable, "session busy, try again"
 		w.Header().Set("Retry-After", "1")
 	case errors.Is(err, ErrFenced):
 		status, body = http.StatusServiceUnavailable, "session changed elsewhere, try again"
 		w.Header().Set("Retry-After", "1")
-	case Unavailable(err):
-		status, body = http.StatusServiceUnavailable, "session store unavailable, try again later"
-		w.Header().Set("Retry-After", retryAfter)
 	case errors.Is(err, ErrBadCookie):
 		status, body = http.StatusBadRequest, "Bad Cookie"
 	case errors.Is(err, ErrExpired):

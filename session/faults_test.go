@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,4 +191,39 @@ func TestStaleLeaseCannotSave(t *testing.T) {
 		t.Errorf("the refused save was not logged:\n%s", h.logged())
 	}
 	expect(t, h.do("GET", "/read"), 200, "2") // the stalled request's 3 was not written
+}
+
+// While the store hangs, the requests of one session queue behind each
+// other; those that give up waiting are answered and logged as the
+// store's failure, not as a busy session with a slow handler.
+func TestQueueBehindAHungStoreIsTheStores(t *testing.T) {
+	store := &hangingStore{Store: NewMemoryStore()}
+	h := newHarnessStore(t, store, Config{StoreTimeout: 200 * time.Millisecond, LockTimeout: 50 * time.Millisecond})
+	expect(t, h.do("GET", "/count"), 200, "1")
+	cookie := h.jar["sid"]
+	store.hang.Store(true)
+	h.jar = map[string]*http.Cookie{}
+	expect(t, h.do("GET", "/count"), http.StatusServiceUnavailable, "session store unavailable, try again later") // the outage starts
+	var wg sync.WaitGroup
+	bodies := make([]string, 3)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := httptest.NewRequest("GET", "/count", nil)
+			r.AddCookie(cookie)
+			w := httptest.NewRecorder()
+			h.h.ServeHTTP(w, r)
+			bodies[i] = fmt.Sprint(w.Code, " ", strings.TrimSpace(w.Body.String()))
+		}()
+	}
+	wg.Wait()
+	for _, b := range bodies {
+		if b != "503 session store unavailable, try again later" {
+			t.Errorf("a request of a session queued behind a hung store: %q\n%s", b, h.logged())
+		}
+	}
+	if strings.Contains(h.logged(), "slow handler") {
+		t.Errorf("the queue was logged as a slow handler:\n%s", h.logged())
+	}
 }
