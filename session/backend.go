@@ -75,7 +75,7 @@ func (b *storeBackend) open(s *Session) {
 		err = b.check(ctx, s, id, key, d, deadline)
 	}
 	if err != nil {
-		b.locks.giveBack(l, nil, time.Time{})
+		b.giveBack(l, nil, time.Time{}, err)
 		if !errors.Is(err, errGone) {
 			s.fail(err)
 		}
@@ -280,13 +280,24 @@ func (b *storeBackend) release(s *Session) {
 		if s.err != nil {
 			stored = nil
 		}
-		b.locks.giveBack(s.lock, stored, s.deadline)
+		b.giveBack(s.lock, stored, s.deadline, s.err)
 		s.lock = nil
 	}
 	s.stored, s.rec = nil, data{}
 }
 
 func (b *storeBackend) inCookie() bool { return false }
+
+// giveBack gives back l: with data for a request waiting, or, when the
+// holder failed because the store is down or slow (err), with that
+// failure, so that the waiting requests do not each wait for it in turn.
+func (b *storeBackend) giveBack(l *keyLock, data []byte, deadline time.Time, err error) {
+	if Unavailable(err) {
+		b.locks.giveBackFailed(l, err)
+		return
+	}
+	b.locks.giveBack(l, data, deadline)
+}
 
 // What both backends do with the session they read.
 

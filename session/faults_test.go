@@ -193,6 +193,54 @@ func TestStaleLeaseCannotSave(t *testing.T) {
 	expect(t, h.do("GET", "/read"), 200, "2") // the stalled request's 3 was not written
 }
 
+// While the store hangs, the requests of one session that queue behind
+// the one waiting for it fail with it, instead of each waiting for the
+// store in turn (one StoreTimeout after the other) or giving up as a busy
+// session with a slow handler: the store sees one load, and each request
+// is answered as the store's failure.
+func TestQueueBehindAHungStoreFailsWithIt(t *testing.T) {
+	store := &hangingStore{Store: NewMemoryStore()}
+	h := newHarnessStore(t, store, Config{StoreTimeout: 300 * time.Millisecond})
+	expect(t, h.do("GET", "/count"), 200, "1")
+	cookie := h.jar["sid"]
+	store.hang.Store(true)
+	loads := h.store.loads.Load()
+	var wg sync.WaitGroup
+	bodies := make([]string, 4)
+	send := func(i int) {
+		defer wg.Done()
+		r := httptest.NewRequest("GET", "/count", nil)
+		r.AddCookie(cookie)
+		w := httptest.NewRecorder()
+		h.h.ServeHTTP(w, r)
+		bodies[i] = fmt.Sprint(w.Code, " ", strings.TrimSpace(w.Body.String()))
+	}
+	wg.Add(len(bodies))
+	go send(0)
+	waitForWaiters(t, h.m, cookie.Value, 1) // the first holds the lock, waiting for the store
+	for i := 1; i < len(bodies); i++ {
+		go send(i)
+	}
+	waitForWaiters(t, h.m, cookie.Value, len(bodies))
+	wg.Wait()
+	for _, b := range bodies {
+		if b != "503 session store unavailable, try again later" {
+			t.Errorf("a request of a session queued behind a hung store: %q\n%s", b, h.logged())
+		}
+	}
+	if n := h.store.loads.Load() - loads; n != 1 {
+		t.Errorf("the hung store saw %d loads; want 1: the queue must not wait for it in turn", n)
+	}
+	if strings.Contains(h.logged(), "slow handler") {
+		t.Errorf("the queue was logged as a slow handler:\n%s", h.logged())
+	}
+	store.hang.Store(false)
+	expect(t, h.do("GET", "/count"), 200, "2") // the next request tries the store again
+	if n := h.m.locks().size(); n != 0 {
+		t.Errorf("%d lock entries left", n)
+	}
+}
+
 // While the store hangs, the requests of one session queue behind each
 // other; those that give up waiting are answered and logged as the
 // store's failure, not as a busy session with a slow handler.

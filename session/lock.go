@@ -70,6 +70,7 @@ type keyLock struct {
 	data     []byte    // the session as the store holds it, when known
 	deadline time.Time // and its deadline
 	since    time.Time // when the window opened
+	failure  error     // the store's failure, passed to the requests that waited meanwhile
 }
 
 func newLockTable(store Store, timeout, storeTimeout time.Duration) *lockTable {
@@ -97,6 +98,11 @@ func (t *lockTable) take(ctx context.Context, key string) (*keyLock, error) {
 		start = time.Now() // both locks share one LockTimeout
 	}
 	l, err := t.wait(ctx, key)
+	if err == nil && l.failure != nil {
+		err = &StoreError{Op: "lock", Err: fmt.Errorf("the request of this session before this one met the store failing: %w", l.failure)}
+		t.giveBackFailed(l, l.failure)
+		return nil, err
+	}
 	if err != nil || t.store == nil || l.leased() {
 		return l, err
 	}
@@ -212,13 +218,30 @@ func (t *lockTable) giveBack(l *keyLock, data []byte, deadline time.Time) {
 	t.unref(sh, l)
 }
 
+// giveBackFailed gives back a lock whose holder found the store failing
+// (err): the requests that wait for it now fail at once (take) instead of
+// waiting for the store in turn, each one StoreTimeout after the other;
+// the next request that comes once they are gone tries the store again.
+func (t *lockTable) giveBackFailed(l *keyLock, err error) {
+	sh := t.shard(l.key)
+	sh.mu.Lock()
+	waiting := l.refs > 1
+	sh.mu.Unlock()
+	l.drop()
+	if waiting {
+		l.failure = err
+	}
+	<-l.held
+	t.unref(sh, l)
+}
+
 // drop releases the store's lock, if held, and forgets the data.
 func (l *keyLock) drop() {
 	if l.leased() {
 		l.lease.Release()
 		l.lease = Lease{}
 	}
-	l.data, l.deadline = nil, time.Time{}
+	l.data, l.deadline, l.failure = nil, time.Time{}, nil
 }
 
 // unref drops one reference to l, and the entry with the last one, with
