@@ -118,18 +118,24 @@ func (t *lockTable) take(ctx context.Context, key string) (*keyLock, error) {
 		l.lease, l.since = lease, time.Now()
 		return l, nil
 	}
-	t.giveBack(l, nil, time.Time{})
 	switch {
 	case ctx.Err() != nil:
-		return nil, context.Cause(ctx)
+		err = context.Cause(ctx)
 	case errors.Is(err, ErrLockTimeout):
-		return nil, ErrLockTimeout // the store says another holder has it
+		err = ErrLockTimeout // the store says another holder has it
 	case errors.Is(err, context.DeadlineExceeded) && !storeBound:
-		return nil, ErrLockTimeout // a store that does not say: LockTimeout ran out
+		err = ErrLockTimeout // a store that does not say: LockTimeout ran out
 	case errors.Is(err, context.DeadlineExceeded):
-		err = fmt.Errorf("no answer within %v: %w", t.storeTO, err)
+		err = &StoreError{Op: "lock", Err: fmt.Errorf("no answer within %v: %w", t.storeTO, err)}
+	default:
+		err = &StoreError{Op: "lock", Err: err}
 	}
-	return nil, &StoreError{Op: "lock", Err: err}
+	if _, failed := err.(*StoreError); failed {
+		t.giveBackFailed(l, err) // the requests waiting behind this one fail with it
+	} else {
+		t.giveBack(l, nil, time.Time{})
+	}
+	return nil, err
 }
 
 // leased reports whether l holds the store's lock too.

@@ -44,10 +44,10 @@ const (
 	// Requests is how many requests meet each outage at once.
 	Requests = 20
 	// Returning is how many of them carry the returning visitor's cookie;
-	// the others are new visitors. A session's requests take turns in a
-	// process, each failing after up to StoreTimeout, so the last of them
-	// is answered after Returning times StoreTimeout.
-	Returning = 2
+	// the others are new visitors. A session's requests queue in a
+	// process behind the one waiting for the store, and fail with it, so
+	// they too are answered within StoreTimeout and Margin.
+	Returning = 3
 )
 
 // Target is a Manager under test and the fault proxy between its store's
