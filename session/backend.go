@@ -254,7 +254,9 @@ func (b *storeBackend) lockFault(err error) error {
 	var se *StoreError
 	switch {
 	case errors.As(err, &se):
-		se.Store = b.name
+		named := *se // a copy: the lock table may have passed se to the requests behind
+		named.Store = b.name
+		err = &named
 	case errors.Is(err, ErrLockTimeout) && b.m.outage.failing.Load():
 		err = &StoreError{Op: "lock", Store: b.name,
 			Err: fmt.Errorf("waited %v behind a request of the same session that waits for the store: %w", b.m.cfg.LockTimeout, err)}
