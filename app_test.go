@@ -986,9 +986,12 @@ type closeSignal struct {
 	closed chan struct{}
 }
 
+// Close closes the listener, then signals: a test that dials once the
+// signal came must find the port closed.
 func (l *closeSignal) Close() error {
+	err := l.Listener.Close()
 	l.once.Do(func() { close(l.closed) })
-	return l.Listener.Close()
+	return err
 }
 
 func TestServeGracefulShutdown(t *testing.T) {
