@@ -19,8 +19,10 @@
 //     the Manager's backend (backend.go): the cookie is read and its
 //     signature checked (cookie.go, sign.go), the session's lock taken
 //     (lock.go), its data loaded from the Store (store.go) and checked for
-//     expiry and a changed address. A bad cookie, a store that is down or
-//     a lock that stays taken fail the session instead (errors.go).
+//     expiry and a changed address (open.go). A bad cookie, a store that
+//     is down or does not answer within StoreTimeout, or a lock that stays
+//     taken fail the session instead (errors.go; a failing store is logged
+//     a few lines per outage, outage.go).
 //  4. session.go: the handler's changes move the session's state: fresh
 //     or loaded, then born, changed or renewed (Kill and RenewID too).
 //  5. middleware.go: when the handler starts its response, the hook
