@@ -141,6 +141,25 @@ func (p errorPage) render() string {
 	return b.String()
 }
 
+// sessionMessage says for a person what went wrong with their session.
+func sessionMessage(a session.Answer, err error) string {
+	switch {
+	case session.Unavailable(err):
+		return "The server cannot reach the place where it keeps sessions right now. The cause is in its log; try again in a moment."
+	case errors.Is(err, session.ErrLockTimeout):
+		return "Another request of your session took too long, so this one gave up waiting. Try again in a moment."
+	case errors.Is(err, session.ErrFenced):
+		return "Your session was taken over by another server while this request ran, so its changes were not saved. Try again."
+	case errors.Is(err, session.ErrBadCookie):
+		return "Your browser sent a session cookie that this site did not sign: it was changed, cut short, " +
+			"or signed with a key the server no longer has. The server has told your browser to delete it, " +
+			"so loading the page again starts a fresh session."
+	case errors.Is(err, session.ErrExpired):
+		return strings.TrimRight(a.Body, ".") + ". Your browser has been told to drop the old cookie; loading the page again starts afresh."
+	}
+	return "Your session could not be loaded or saved. The cause is in the server's log; try again in a moment."
+}
+
 // SessionErrorPage returns a session.Config.ErrorHandler that answers a
 // failed session as the framework answers its own errors: a short HTML
 // page with a link back for a browser, and for other clients the plain
@@ -160,55 +179,29 @@ func (p errorPage) render() string {
 // is down or slow, and 500 for a value the store cannot take; the session
 // layer logs the cause.
 func SessionErrorPage(cfg session.Config) func(http.ResponseWriter, *http.Request, error) {
-	expiredStatus, expiredMessage := cfg.ExpiredStatus, cfg.ExpiredMessage
-	if expiredStatus == 0 {
-		expiredStatus = session.DefaultExpiredStatus
-	}
-	if expiredMessage == "" {
-		expiredMessage = session.DefaultExpiredMessage
-	}
 	home := cfg.Path
 	if home == "" {
 		home = "/"
 	}
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		h := w.Header()
-		p := errorPage{Status: http.StatusInternalServerError, Home: home}
-		text := "internal server error"
-		p.Message = "Your session could not be loaded or saved. The cause is in the server's log; try again in a moment."
-		switch {
-		case session.Unavailable(err):
-			p.Status, text = http.StatusServiceUnavailable, "session store unavailable, try again later"
-			p.Message = "The server cannot reach the place where it keeps sessions right now. The cause is in its log; try again in a moment."
-			h.Set("Retry-After", "5")
-		case errors.Is(err, session.ErrLockTimeout):
-			p.Status, text = http.StatusServiceUnavailable, "session busy, try again"
-			p.Message = "Another request of your session took too long, so this one gave up waiting. Try again in a moment."
-			h.Set("Retry-After", "1")
-		case errors.Is(err, session.ErrFenced):
-			p.Status, text = http.StatusServiceUnavailable, "session changed elsewhere, try again"
-			p.Message = "Your session was taken over by another server while this request ran, so its changes were not saved. Try again."
-			h.Set("Retry-After", "1")
-		case errors.Is(err, session.ErrBadCookie):
-			p.Status, text = http.StatusBadRequest, "Bad Cookie"
-			p.Text = "Bad Cookie"
-			p.Message = "Your browser sent a session cookie that this site did not sign: it was changed, cut short, " +
-				"or signed with a key the server no longer has. The server has told your browser to delete it, " +
-				"so loading the page again starts a fresh session."
-			p.Again = againLink(r)
-		case errors.Is(err, session.ErrExpired):
-			p.Status, text = expiredStatus, expiredMessage
-			p.Message = strings.TrimRight(expiredMessage, ".") + ". Your browser has been told to drop the old cookie; loading the page again starts afresh."
-			p.Again = againLink(r)
+		a := session.AnswerFor(cfg, err)
+		if a.RetryAfter != "" {
+			h.Set("Retry-After", a.RetryAfter)
 		}
-		if p.Text == "" {
-			p.Text = http.StatusText(p.Status)
+		p := errorPage{Status: a.Status, Home: home, Message: sessionMessage(a, err)}
+		if errors.Is(err, session.ErrBadCookie) || errors.Is(err, session.ErrExpired) {
+			p.Again = againLink(r) // the cookie is dropped already: a reload starts afresh
+		}
+		p.Text = http.StatusText(p.Status)
+		if errors.Is(err, session.ErrBadCookie) {
+			p.Text = "Bad Cookie"
 		}
 		p.Back = backLink(r)
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Add("Vary", "Accept")
-		body := text
+		body := a.Body
 		if acceptsHTML(r) {
 			h.Set("Content-Type", "text/html; charset=utf-8")
 			body = p.render()

@@ -85,27 +85,45 @@ func worse(a, b error) error {
 // long enough not to add to its load, short enough for a person to wait.
 const retryAfter = "5"
 
-// answer writes the default answer for err: plain text with the status
-// each error documents.
-func (m *Manager) answer(w http.ResponseWriter, err error) {
-	status, body := http.StatusInternalServerError, "internal server error"
+// Answer is the default answer to an error a session ended a request
+// with.
+type Answer struct {
+	Status     int
+	Body       string // plain text
+	RetryAfter string // the Retry-After header, or "" when a retry cannot help
+}
+
+// AnswerFor returns the default answer to err under cfg (its ExpiredStatus
+// and ExpiredMessage, or their defaults): what a Manager without an
+// ErrorHandler writes, and the status a handler that renders its own page
+// should keep.
+func AnswerFor(cfg Config, err error) Answer {
 	switch {
 	case Unavailable(err): // before ErrLockTimeout, which a queue behind a hung store wraps
-		status, body = http.StatusServiceUnavailable, "session store unavailable, try again later"
-		w.Header().Set("Retry-After", retryAfter)
+		return Answer{http.StatusServiceUnavailable, "session store unavailable, try again later", retryAfter}
 	case errors.Is(err, ErrLockTimeout):
-		status, body = http.StatusServiceUnavailable, "session busy, try again"
-		w.Header().Set("Retry-After", "1")
+		return Answer{http.StatusServiceUnavailable, "session busy, try again", "1"}
 	case errors.Is(err, ErrFenced):
-		status, body = http.StatusServiceUnavailable, "session changed elsewhere, try again"
-		w.Header().Set("Retry-After", "1")
+		return Answer{http.StatusServiceUnavailable, "session changed elsewhere, try again", "1"}
 	case errors.Is(err, ErrBadCookie):
-		status, body = http.StatusBadRequest, "Bad Cookie"
+		return Answer{Status: http.StatusBadRequest, Body: "Bad Cookie"}
 	case errors.Is(err, ErrExpired):
-		status, body = m.cfg.ExpiredStatus, m.cfg.ExpiredMessage
+		setDefault(&cfg.ExpiredStatus, DefaultExpiredStatus)
+		setDefault(&cfg.ExpiredMessage, DefaultExpiredMessage)
+		return Answer{Status: cfg.ExpiredStatus, Body: cfg.ExpiredMessage}
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
+	return Answer{Status: http.StatusInternalServerError, Body: "internal server error"}
+}
+
+// answer writes the default answer for err.
+func (m *Manager) answer(w http.ResponseWriter, err error) {
+	a := AnswerFor(m.cfg, err)
+	h := w.Header()
+	if a.RetryAfter != "" {
+		h.Set("Retry-After", a.RetryAfter)
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(a.Status)
+	_, _ = w.Write([]byte(a.Body))
 }
