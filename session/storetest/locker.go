@@ -1,0 +1,87 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gowebpy/web/session"
+)
+
+func testLocker(t *testing.T, s session.Store) {
+	ctx := context.Background()
+	l, ok := s.(session.Locker)
+	if !ok {
+		t.Skip("store does not implement session.Locker")
+	}
+	held, err := l.Lock(ctx, Key("l"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if second, err := l.Lock(short, Key("l")); err == nil {
+		second.Release()
+		t.Fatal("a second Lock of a held key succeeded")
+	} else if !errors.Is(err, session.ErrLockTimeout) {
+		t.Errorf("a Lock that timed out waiting for another holder = %v; want an error wrapping ErrLockTimeout", err)
+	}
+	other, err := l.Lock(ctx, Key("other"))
+	if err != nil {
+		t.Fatalf("Lock of another key blocked: %v", err)
+	}
+	other.Release()
+	held.Release()
+	again, err := l.Lock(ctx, Key("l"))
+	if err != nil {
+		t.Fatalf("Lock after unlock = %v", err)
+	}
+	again.Release()
+}
+
+// testFencing: a write made under a lease that another holder has taken
+// since is refused, and the other holder's writes stand.
+func testFencing(t *testing.T, s session.Store) {
+	ctx := context.Background()
+	l, ok := s.(session.Locker)
+	if !ok {
+		t.Skip("store does not implement session.Locker")
+	}
+	key := Key("fenced")
+	deadline := time.Now().Add(time.Hour)
+	if err := s.Save(ctx, key, []byte(`{"v":0}`), deadline, session.Create); err != nil {
+		t.Fatal(err)
+	}
+	first, err := l.Lock(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(session.WithLease(ctx, first.Token), key, []byte(`{"v":1}`), deadline, session.Update); err != nil {
+		t.Fatalf("a save under the lease that holds the lock = %v", err)
+	}
+	first.Release() // as if it ran out under a stalled holder
+	second, err := l.Lock(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Release()
+	if second.Token == first.Token {
+		t.Fatalf("two holds of the lock have the same token %q", first.Token)
+	}
+	if err := s.Save(session.WithLease(ctx, second.Token), key, []byte(`{"v":2}`), deadline, session.Update); err != nil {
+		t.Fatalf("a save of the new holder = %v", err)
+	}
+	stale := session.WithLease(ctx, first.Token)
+	if err := s.Save(stale, key, []byte(`{"v":"stale"}`), deadline, session.Update); !errors.Is(err, session.ErrFenced) {
+		t.Errorf("a save under a lease taken over = %v; want an error wrapping ErrFenced", err)
+	}
+	if toucher, ok := s.(session.Toucher); ok {
+		if err := toucher.Touch(stale, key, deadline.Add(time.Hour)); !errors.Is(err, session.ErrFenced) {
+			t.Errorf("a touch under a lease taken over = %v; want an error wrapping ErrFenced", err)
+		}
+	}
+	if got, _, _, _ := s.Load(ctx, key); string(got) != `{"v":2}` {
+		t.Errorf("after the stale writes the store holds %s; want the new holder's {\"v\":2}", got)
+	}
+}
