@@ -7,9 +7,6 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -23,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/gowebpy/web/dbstore"
+	"github.com/gowebpy/web/internal/counttest"
 	"github.com/gowebpy/web/internal/servicetest"
 	"github.com/gowebpy/web/session"
 )
@@ -120,40 +118,7 @@ const testKey = "0123456789abcdef0123456789abcdef-dbstore-tests"
 func countApp(t testing.TB, store session.Store, cfg session.Config, delay func()) http.Handler {
 	t.Helper()
 	cfg.SecretKeys = []string{testKey}
-	if cfg.CleanupInterval == 0 {
-		cfg.CleanupInterval = -1
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	m, err := session.New(store, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	mux := http.NewServeMux()
-	mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
-		s := session.FromContext(r.Context())
-		n := s.Int("count") + 1
-		if delay != nil {
-			delay()
-		}
-		if err := s.Set("count", n); err != nil {
-			return // the middleware answers with the session's error
-		}
-		fmt.Fprint(w, n)
-	})
-	mux.HandleFunc("/peek", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, session.FromContext(r.Context()).Int("count"))
-	})
-	mux.HandleFunc("/reset", func(w http.ResponseWriter, r *http.Request) {
-		session.FromContext(r.Context()).Kill()
-		fmt.Fprint(w, "Reset")
-	})
-	mux.HandleFunc("/none", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, "hello")
-	})
-	return m.Middleware(mux)
+	return counttest.App(t, store, cfg, delay)
 }
 
 // client sends requests to a handler with one cookie jar, like curl -c

@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gowebpy/web/internal/counttest"
 	"github.com/gowebpy/web/internal/servicetest"
 	"github.com/gowebpy/web/redisstore"
 	"github.com/gowebpy/web/session"
@@ -89,19 +90,9 @@ func TestReadableAndExpiring(t *testing.T) {
 
 // newCounter is one instance of the count app on the shared store.
 func newCounter(t *testing.T, store session.Store, delay time.Duration) http.Handler {
-	m, err := session.New(store, session.Config{SecretKeys: []string{testKey}, LockTimeout: time.Minute,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	return m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := session.FromContext(r.Context())
-		n := s.Int("count") + 1
-		time.Sleep(delay) // widen the window between read and write
-		s.Set("count", n)
-		fmt.Fprint(w, n)
-	}))
+	t.Helper()
+	cfg := session.Config{SecretKeys: []string{testKey}, LockTimeout: time.Minute}
+	return counttest.App(t, store, cfg, func() { time.Sleep(delay) }) // widen the window between read and write
 }
 
 func get(h http.Handler, cookie string) (int, string, string) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gowebpy/web/internal/counttest"
 	"github.com/gowebpy/web/internal/faultproxy"
 	"github.com/gowebpy/web/internal/servicetest"
 	"github.com/gowebpy/web/redisstore"
@@ -58,31 +58,10 @@ next:
 func countApp(t *testing.T, store session.Store, cfg session.Config, logs io.Writer, stall func()) http.Handler {
 	t.Helper()
 	cfg.SecretKeys = []string{testKey}
-	if logs == nil {
-		logs = io.Discard
+	if logs != nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	m, err := session.New(store, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	mux := http.NewServeMux()
-	mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
-		s := session.FromContext(r.Context())
-		n := s.Int("count") + 1
-		if stall != nil {
-			stall()
-		}
-		if err := s.Set("count", n); err != nil {
-			return
-		}
-		fmt.Fprint(w, n)
-	})
-	mux.HandleFunc("/peek", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, session.FromContext(r.Context()).Int("count"))
-	})
-	return m.Middleware(mux)
+	return counttest.App(t, store, cfg, stall)
 }
 
 // send sends GET path to h with cookie and returns the response.
