@@ -9,6 +9,14 @@
 // 50 ms to 1 s (the server is still away), until each is delivered or has
 // expired. A Lock that finds its session leased calls Flush first, so the
 // first request after an outage does not wait for the background.
+//
+// A request that was delivered but removed nothing is kept until it
+// expires, for Flush to deliver again: the lock attempt it cancels may
+// reach the server after it. When a frozen server wakes up, the
+// background's release, sent on a fresh connection, can run before the
+// attempt held on the old one; the attempt then takes a lease that only
+// a second delivery removes (a flake of dbstore's outage test, seen in
+// CI, until this).
 package release
 
 import (
@@ -44,10 +52,11 @@ type Queue struct {
 }
 
 type item struct {
-	id      uint64
-	key     string    // the lease the request is about, for Flush
-	expires time.Time // past it, the request has no effect and is dropped
-	deliver Deliver
+	id        uint64
+	key       string    // the lease the request is about, for Flush
+	expires   time.Time // past it, the request has no effect and is dropped
+	deliver   Deliver
+	delivered bool // once, removing nothing: kept for Flush only
 }
 
 // New returns a Queue whose tries each last at most timeout. fatal, if
@@ -65,6 +74,7 @@ func New(timeout time.Duration, fatal func(error) bool) *Queue {
 func (q *Queue) Add(key string, expires time.Time, d Deliver) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.prune(time.Now())
 	if len(q.pending) == maxPending {
 		q.pending = q.pending[1:]
 	}
@@ -76,11 +86,12 @@ func (q *Queue) Add(key string, expires time.Time, d Deliver) {
 	}
 }
 
-// Flush delivers the requests queued about key now, within ctx, and
-// reports whether one removed a lease. It stops at the first failure,
-// leaving the rest to the background.
+// Flush delivers the requests queued about key now, within ctx, those
+// delivered before included, and reports whether one removed a lease. It
+// stops at the first failure, leaving the rest to the background.
 func (q *Queue) Flush(ctx context.Context, key string) bool {
 	q.mu.Lock()
+	q.prune(time.Now())
 	var mine []item
 	for _, it := range q.pending {
 		if it.key == key {
@@ -94,37 +105,63 @@ func (q *Queue) Flush(ctx context.Context, key string) bool {
 		if err != nil {
 			return removed
 		}
-		q.done(it.id)
+		q.done(it.id, r)
 		removed = removed || r
 	}
 	return removed
 }
 
-// Len returns how many requests wait to be delivered.
+// Len returns how many requests wait to be delivered; those delivered
+// once and kept for Flush do not count.
 func (q *Queue) Len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.pending)
+	n := 0
+	for _, it := range q.pending {
+		if !it.delivered {
+			n++
+		}
+	}
+	return n
+}
+
+// prune drops the requests that expired by now. The caller holds q.mu.
+func (q *Queue) prune(now time.Time) {
+	kept := q.pending[:0]
+	for _, it := range q.pending {
+		if !now.After(it.expires) {
+			kept = append(kept, it)
+		}
+	}
+	clear(q.pending[len(kept):]) // no Deliver kept alive by the tail
+	q.pending = kept
+}
+
+// next returns the first request not delivered yet. The caller holds q.mu.
+func (q *Queue) next() (item, bool) {
+	for _, it := range q.pending {
+		if !it.delivered {
+			return it, true
+		}
+	}
+	return item{}, false
 }
 
 func (q *Queue) run() {
 	pause := firstPause
 	for {
 		q.mu.Lock()
-		now := time.Now()
-		for len(q.pending) > 0 && now.After(q.pending[0].expires) {
-			q.pending = q.pending[1:]
-		}
-		if len(q.pending) == 0 {
+		q.prune(time.Now())
+		it, ok := q.next()
+		if !ok {
 			q.running = false
 			q.mu.Unlock()
 			return
 		}
-		it := q.pending[0]
 		q.mu.Unlock()
 
 		ctx, cancel := context.WithTimeout(context.Background(), q.timeout)
-		_, err := it.deliver(ctx)
+		removed, err := it.deliver(ctx)
 		cancel()
 		switch {
 		case err != nil && q.fatal(err):
@@ -136,21 +173,27 @@ func (q *Queue) run() {
 			time.Sleep(pause)
 			pause = min(2*pause, maxPause)
 		default:
-			q.done(it.id)
+			q.done(it.id, removed)
 			pause = firstPause
 		}
 	}
 }
 
-// done forgets the delivered request id, if Flush and the background
-// did not both deliver it.
-func (q *Queue) done(id uint64) {
+// done records the delivery of request id: forgotten when it removed a
+// lease, kept for Flush otherwise (see the package doc). Flush and the
+// background may both have delivered it.
+func (q *Queue) done(id uint64, removed bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for i, it := range q.pending {
-		if it.id == id {
-			q.pending = append(q.pending[:i], q.pending[i+1:]...)
-			return
+		if it.id != id {
+			continue
 		}
+		if removed {
+			q.pending = append(q.pending[:i], q.pending[i+1:]...)
+		} else {
+			q.pending[i].delivered = true
+		}
+		return
 	}
 }

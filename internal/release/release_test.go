@@ -124,3 +124,47 @@ func TestBounded(t *testing.T) {
 		t.Errorf("%d requests pending; want at most 1024", n)
 	}
 }
+
+// TestKeptForFlushWhenItRemovedNothing is the race of a frozen server
+// that wakes up: the background's release runs before the late lock
+// attempt it cancels, so it removes nothing; the attempt then takes the
+// lease, and the Flush of the next Lock must still remove it.
+func TestKeptForFlushWhenItRemovedNothing(t *testing.T) {
+	var leased atomic.Bool // the lease the late attempt takes
+	var deliveries atomic.Int64
+	q := release.New(time.Second, nil)
+	q.Add("a", time.Now().Add(time.Minute), func(context.Context) (bool, error) {
+		deliveries.Add(1)
+		return leased.Swap(false), nil
+	})
+	waitFor(t, "the background's delivery", func() bool { return deliveries.Load() == 1 && q.Len() == 0 })
+	time.Sleep(100 * time.Millisecond)
+	if n := deliveries.Load(); n != 1 {
+		t.Fatalf("%d deliveries by the background; want 1: a request that removed nothing is kept for Flush, not tried again", n)
+	}
+	leased.Store(true) // the late attempt reaches the server
+	if !q.Flush(context.Background(), "a") {
+		t.Fatal("Flush did not deliver again the request the background delivered too early")
+	}
+	if leased.Load() {
+		t.Error("the lease is still there")
+	}
+	if q.Flush(context.Background(), "a") {
+		t.Error("a request that removed its lease was delivered again")
+	}
+}
+
+func TestKeptRequestsExpire(t *testing.T) {
+	var deliveries atomic.Int64
+	q := release.New(time.Second, nil)
+	q.Add("a", time.Now().Add(100*time.Millisecond), func(context.Context) (bool, error) {
+		deliveries.Add(1)
+		return false, nil
+	})
+	waitFor(t, "the background's delivery", func() bool { return deliveries.Load() == 1 })
+	time.Sleep(150 * time.Millisecond)
+	q.Flush(context.Background(), "a")
+	if n := deliveries.Load(); n != 1 {
+		t.Errorf("%d deliveries; an expired request was delivered again", n)
+	}
+}
