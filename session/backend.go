@@ -249,7 +249,8 @@ func (b *storeBackend) step(s *Session, write bool) (context.Context, context.Ca
 // lockFault names the store in a lock's failure. A request that waited
 // past LockTimeout behind another request of its session while the store
 // is failing waited for the store, not for a slow handler: that is the
-// store's failure too, answered and logged as one.
+// store's failure too, answered and logged as one; so is a store's lock
+// found taken then, most likely by a lock attempt of the outage.
 func (b *storeBackend) lockFault(err error) error {
 	var se *StoreError
 	switch {
@@ -257,6 +258,8 @@ func (b *storeBackend) lockFault(err error) error {
 		named := *se // a copy: the lock table may have passed se to the requests behind
 		named.Store = b.name
 		err = &named
+	case errors.Is(err, errLeaseHeld) && b.m.outage.failing.Load():
+		err = &StoreError{Op: "lock", Store: b.name, Err: err}
 	case errors.Is(err, ErrLockTimeout) && b.m.outage.failing.Load():
 		err = &StoreError{Op: "lock", Store: b.name,
 			Err: fmt.Errorf("waited %v behind a request of the same session that waits for the store: %w", b.m.cfg.LockTimeout, err)}

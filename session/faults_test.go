@@ -87,7 +87,7 @@ func TestHungLockIsTheStores(t *testing.T) {
 		body, logs string
 	}{
 		{false, "session store unavailable, try again later", "op=lock"},
-		{true, "session busy, try again", "timed out waiting for another request"},
+		{true, "session busy, try again", "another instance held the session's lock in the store"},
 	} {
 		t.Run(fmt.Sprint("busy=", c.busy), func(t *testing.T) {
 			store := &hungLocker{MemoryStore: NewMemoryStore(), busy: c.busy}

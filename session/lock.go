@@ -122,9 +122,9 @@ func (t *lockTable) take(ctx context.Context, key string) (*keyLock, error) {
 	case ctx.Err() != nil:
 		err = context.Cause(ctx)
 	case errors.Is(err, ErrLockTimeout):
-		err = ErrLockTimeout // the store says another holder has it
+		err = errLeaseHeld // the store says another holder has it
 	case errors.Is(err, context.DeadlineExceeded) && !storeBound:
-		err = ErrLockTimeout // a store that does not say: LockTimeout ran out
+		err = errLeaseHeld // a store that does not say: LockTimeout ran out
 	case errors.Is(err, context.DeadlineExceeded):
 		err = &StoreError{Op: "lock", Err: fmt.Errorf("no answer within %v: %w", t.storeTO, err)}
 	default:
@@ -137,6 +137,11 @@ func (t *lockTable) take(ctx context.Context, key string) (*keyLock, error) {
 	}
 	return nil, err
 }
+
+// errLeaseHeld is the ErrLockTimeout of a request that got this
+// process's lock but not the store's: another instance holds it, or a
+// lock attempt sent during an outage took it late.
+var errLeaseHeld = fmt.Errorf("the store's lock of the session stayed taken: %w", ErrLockTimeout)
 
 // leased reports whether l holds the store's lock too.
 func (l *keyLock) leased() bool { return l.lease.Release != nil }

@@ -134,6 +134,9 @@ func (m *Manager) logFailure(ctx context.Context, err error) {
 	case errors.Is(err, ErrFenced):
 		m.cfg.Logger.Error("session: a save was refused: the store's lock ran out under this request and another instance took the session; this request's changes are lost. Call Save before slow work, or lengthen the store's lease",
 			"session", m.cfg.Name, "err", err)
+	case errors.Is(err, errLeaseHeld):
+		m.cfg.Logger.Warn("session: busy: another instance held the session's lock in the store past LockTimeout or StoreTimeout; the store answers, so look for a slow handler there",
+			"session", m.cfg.Name)
 	case errors.Is(err, ErrLockTimeout):
 		m.cfg.Logger.Warn("session: busy: timed out waiting for another request of the same session, which held it past LockTimeout; the store answers, so look for a slow handler",
 			"session", m.cfg.Name, "waited", m.cfg.LockTimeout)
