@@ -126,7 +126,7 @@ func (r *report) lostTarget(v string) {
 	if math.IsNaN(lost) {
 		verdict = "not measured"
 	}
-	r.p("| zero lost updates, one session | %s: %s lost of %s | - | %s |", v, thousands(int64(lost)), thousands(int64(completed)), verdict)
+	r.p("| zero lost updates, one session | %s: %s lost of %s | - | %s |", v, count(lost), count(completed), verdict)
 	r.atLeast("… at ≥ 0.5× our many-sessions req/s", v+" one / many", one.rps(), many.rps(), 0.5)
 }
 
