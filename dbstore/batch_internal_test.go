@@ -209,11 +209,12 @@ func TestFencedWritesInABatch(t *testing.T) {
 			return l.Save(under(lost), testKey(1), []byte(`{"n":"stale"}`), deadline, session.Update)
 		},
 		func() error { return l.Touch(under(lost), testKey(1), deadline.Add(time.Hour)) },
+		func() error { return l.Delete(under(lost), testKey(1)) },
 		func() error { return l.Save(ctx, testKey(2), []byte(`{"n":1}`), deadline, session.Update) },
 		func() error { return l.Touch(under(held), testKey(0), deadline.Add(time.Hour)) },
 		func() error { return l.Save(under(held), testKey(99), []byte(`{}`), deadline, session.Update) },
 	})
-	for i, want := range []error{nil, session.ErrFenced, session.ErrFenced, nil, nil, session.ErrNotFound} {
+	for i, want := range []error{nil, session.ErrFenced, session.ErrFenced, session.ErrFenced, nil, nil, session.ErrNotFound} {
 		if want == nil && errs[i] != nil || want != nil && !errors.Is(errs[i], want) {
 			t.Errorf("write %d of the batch = %v; want %v", i, errs[i], want)
 		}

@@ -268,11 +268,25 @@ func (s *Store) touch(ctx context.Context, key string, deadline time.Time, token
 
 // Delete implements session.Store.
 func (s *Store) Delete(ctx context.Context, key string) error {
+	return s.delete(ctx, key, "")
+}
+
+// delete is Delete, under the lease whose token is token when it is not
+// empty: then it deletes only while token holds the key's lock.
+func (s *Store) delete(ctx context.Context, key, token string) error {
 	if err := session.CheckKey(key); err != nil {
 		return err
 	}
-	if _, err := s.write(ctx, s.q.delete, key); err != nil {
+	query, args := s.q.delete, []any{key}
+	if token != "" {
+		query, args = s.q.deleteFenced, append(args, key, token)
+	}
+	n, err := s.write(ctx, query, args...)
+	if err != nil {
 		return fmt.Errorf("dbstore: delete from %s: %w", s.table, err)
+	}
+	if n == 0 && token != "" {
+		return s.confirmDelete(ctx, key)
 	}
 	return nil
 }

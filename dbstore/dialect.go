@@ -155,15 +155,16 @@ type queries struct {
 	create    string // upsert
 	update    string // update an unexpired key
 	touch     string // move the deadline of an unexpired key
-	exists    string // MySQL: is an unexpired key there (see Store.confirm)
+	exists    string // is an unexpired key there (see Store.confirm, Store.confirmDelete)
 	delete    string
 	cleanup   string // one batch of expired keys
 
-	// Under a lease: update and touch, only while the lease's token holds
-	// the key's lock; and, when they change nothing, which of the two is
-	// missing (see Store.confirmFenced).
+	// Under a lease: update, touch and delete, only while the lease's
+	// token holds the key's lock; and, when an update or a touch changes
+	// nothing, which of the two is missing (see Store.confirmFenced).
 	updateFenced string
 	touchFenced  string
+	deleteFenced string
 	fenceCheck   string
 
 	keyInsert string // keep a generated secret key unless one is kept
@@ -251,11 +252,14 @@ WHERE ` + l + `.lease_until <= ?`
 	}
 	q.updateFenced = q.update + fence
 	q.touchFenced = q.touch + fence
+	// Its subquery reads the lock table, not the one deleted from, which
+	// MySQL allows.
+	q.deleteFenced = q.delete + fence
 	q.fenceCheck = `SELECT (SELECT COUNT(*) FROM ` + t + ` WHERE session_key = ? AND deadline > ?), ` +
 		`(SELECT COUNT(*) FROM ` + l + ` WHERE session_key = ? AND token = ?)`
 	if d == PostgreSQL {
 		for _, p := range []*string{&q.check, &q.load, &q.create, &q.update, &q.touch, &q.exists, &q.delete,
-			&q.updateFenced, &q.touchFenced, &q.fenceCheck,
+			&q.updateFenced, &q.touchFenced, &q.deleteFenced, &q.fenceCheck,
 			&q.cleanup, &q.keyInsert, &q.keyLoad, &q.lockAcquire, &q.lockSteal, &q.lockRenew, &q.lockRelease, &q.lockCleanup} {
 			*p = numberPlaceholders(*p)
 		}

@@ -87,12 +87,15 @@
 //     (session.WithLease), and the UPDATE of Save(Update) and Touch then
 //     also requires, in its WHERE, that the lock row still has that token:
 //     the frozen holder's late write changes nothing and returns an error
-//     wrapping session.ErrFenced (the Manager answers 503 and logs it). A
-//     lease that ran out but that nobody took over keeps its row and
-//     token, so its holder's late write goes through: nobody else wrote.
-//     The fenced UPDATE replaces the plain one, so it costs no statement;
-//     only a write that changes nothing runs one SELECT to tell a session
-//     that is gone (ErrNotFound) from a lock taken over (ErrFenced).
+//     wrapping session.ErrFenced (the Manager answers 503 and logs it).
+//     The DELETE of its Kill, or of the old id after RenewID, is fenced
+//     the same way: unfenced, it would remove the session the other
+//     process saved. A lease that ran out but that nobody took over keeps
+//     its row and token, so its holder's late write goes through: nobody
+//     else wrote. The fenced statement replaces the plain one, so fencing
+//     costs no statement; only a write that changes nothing runs one
+//     SELECT to tell a session that is gone (ErrNotFound; for a DELETE,
+//     no error) from a lock taken over (ErrFenced).
 //   - The price is two statements per request that loads a session (take
 //     and give back the lease), plus the polls while another process holds
 //     it; requests of one session queued in one process pass the lease

@@ -58,3 +58,21 @@ func (s *Store) confirmFenced(ctx context.Context, op, key string, now time.Time
 	}
 	return nil
 }
+
+// confirmDelete decides what a fenced DELETE that removed no row means,
+// with one SELECT, run only then: a session that is missing or expired
+// was gone already, which is no error, as without a lease; otherwise the
+// lease's row no longer has token, and the DELETE was refused, which is
+// ErrFenced. (A DELETE counts the rows it removed on MySQL too: there is
+// no row matched but left unchanged.)
+func (s *Store) confirmDelete(ctx context.Context, key string) error {
+	var one int
+	err := s.queryRow(ctx, s.q.exists, []any{key, s.t(s.now())}, &one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("dbstore: delete from %s: %w", s.table, err)
+	}
+	return fmt.Errorf("dbstore: delete from %s: %w", s.table, session.ErrFenced)
+}

@@ -52,11 +52,11 @@ func runOut(t *testing.T, db *sql.DB, s *dbstore.Store, key string) {
 	}
 }
 
-// TestFencedWrites: under a lease, Save(Update) and Touch write while the
-// lease holds the lock, even run out when nobody took it over; refuse with
-// ErrFenced once another process took it over; and say ErrNotFound for a
-// session that is gone, whoever holds its lock. A store without Locking
-// ignores the token.
+// TestFencedWrites: under a lease, Save(Update), Touch and Delete write
+// while the lease holds the lock, even run out when nobody took it over;
+// refuse with ErrFenced once another process took it over; and say
+// ErrNotFound for a session that is gone, whoever holds its lock (a
+// Delete: nil). A store without Locking ignores the token.
 func TestFencedWrites(t *testing.T) {
 	ctx := context.Background()
 	for _, b := range backends {
@@ -122,10 +122,18 @@ func TestFencedWrites(t *testing.T) {
 				t.Errorf("a plain store's save with a stale token = %v; want it written", err)
 			}
 
-			// A session that is gone is ErrNotFound, fenced or not.
-			if err := s.Delete(ctx, key); err != nil {
-				t.Fatal(err)
+			if err := l.Delete(under, key); !errors.Is(err, session.ErrFenced) {
+				t.Errorf("a delete under a lease taken over = %v; want ErrFenced", err)
 			}
+			if _, _, found, _ := s.Load(ctx, key); !found {
+				t.Error("a refused delete removed the session")
+			}
+			if err := s.Delete(under, key); err != nil {
+				t.Errorf("a plain store's delete with a stale token = %v; want it done", err)
+			}
+
+			// A session that is gone is ErrNotFound, fenced or not; its
+			// delete is no error.
 			for name, c := range map[string]context.Context{"taken over": under, "held": session.WithLease(ctx, theirs.Token)} {
 				if err := l.Save(c, key, []byte(`{}`), deadline, session.Update); !errors.Is(err, session.ErrNotFound) {
 					t.Errorf("a save of a deleted session under a lease %s = %v; want ErrNotFound", name, err)
@@ -133,6 +141,22 @@ func TestFencedWrites(t *testing.T) {
 				if err := l.Touch(c, key, deadline); !errors.Is(err, session.ErrNotFound) {
 					t.Errorf("a touch of a deleted session under a lease %s = %v; want ErrNotFound", name, err)
 				}
+				if err := l.Delete(c, key); err != nil {
+					t.Errorf("a delete of a deleted session under a lease %s = %v; want nil", name, err)
+				}
+			}
+
+			// The new holder's lease runs out, and nobody takes it: its
+			// late delete goes through, as its saves do.
+			if err := s.Save(ctx, key, []byte(`{"v":5}`), deadline, session.Create); err != nil {
+				t.Fatal(err)
+			}
+			runOut(t, db, s, key)
+			if err := other.Locking().Delete(session.WithLease(ctx, theirs.Token), key); err != nil {
+				t.Errorf("a delete under a lease that ran out but was not taken over = %v", err)
+			}
+			if _, _, found, _ := s.Load(ctx, key); found {
+				t.Error("the delete under a lease that ran out left the session")
 			}
 		})
 	}

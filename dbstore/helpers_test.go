@@ -114,7 +114,8 @@ const testKey = "0123456789abcdef0123456789abcdef-dbstore-tests"
 
 // countApp is web.py's count example over net/http: /count increments,
 // /peek only reads, /reset kills, /none does not use the session. delay,
-// if set, is how long /count works between reading and writing the count.
+// if set, is how long /count works between reading and writing the count,
+// and /reset between reading the session and killing it.
 func countApp(t testing.TB, store session.Store, cfg session.Config, delay func()) http.Handler {
 	t.Helper()
 	cfg.SecretKeys = []string{testKey}

@@ -47,6 +47,17 @@ func (l *LockingStore) Touch(ctx context.Context, key string, deadline time.Time
 	return l.touch(ctx, key, deadline, token)
 }
 
+// Delete implements session.Store, fenced under a lease as Save is: the
+// DELETE removes the row only while the lease's token holds the key's
+// lock, so that a stalled holder's late Kill or RenewID cannot remove a
+// session another process has written since; it then returns an error
+// wrapping session.ErrFenced. A session that is gone already is no
+// error, under a lease or not.
+func (l *LockingStore) Delete(ctx context.Context, key string) error {
+	token, _ := session.LeaseToken(ctx)
+	return l.delete(ctx, key, token)
+}
+
 // Backoff of a Lock that waits for another process.
 const (
 	firstPoll = 2 * time.Millisecond

@@ -64,64 +64,93 @@ func TestFencedSaveAfterTakeover(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			mine, other, freeze, resume := stallable(t, b, dbstore.WithLockLease(shortLease))
-			logs := &logBuffer{}
-			loaded, proceed := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			stall := func() { // A's first /count, between reading and writing the count
-				once.Do(func() {
-					close(loaded)
-					select {
-					case <-proceed:
-					case <-time.After(time.Minute): // the test failed before letting it go
-					}
-				})
-			}
-			a := &client{h: countApp(t, mine.Locking(), session.Config{Logger: slog.New(slog.NewTextHandler(logs, nil))}, stall)}
-			bInst := &client{h: countApp(t, other.Locking(), session.Config{LockTimeout: patient, StoreTimeout: patient}, nil)}
-			bInst.mustGet(t, "/count", "1")
-			a.cookie = bInst.cookie
-
-			answered := make(chan *httptest.ResponseRecorder, 1)
-			go func() {
-				req := httptest.NewRequest("GET", "/count", nil)
-				req.Header.Set("Cookie", a.cookie)
-				rec := httptest.NewRecorder()
-				a.h.ServeHTTP(rec, req)
-				answered <- rec
-			}()
-			select {
-			case <-loaded: // A holds the lease and has read count = 1
-			case <-time.After(patient):
-				t.Fatal("A's request did not load its session")
-			}
-			freeze()
-			start := time.Now()
-			bInst.mustGet(t, "/count", "2") // waits for A's lease to run out
-			t.Logf("B took the lock %v after A's database froze (A's lease: %v)", time.Since(start).Round(time.Millisecond), shortLease)
-			bInst.mustGet(t, "/count", "3")
-			resume()
-			close(proceed) // A's handler sets count = 2, from the 1 it read
-
-			var rec *httptest.ResponseRecorder
-			select {
-			case rec = <-answered:
-			case <-time.After(patient):
-				t.Fatal("A's request did not answer")
-			}
-			if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "session changed elsewhere, try again" || rec.Header().Get("Retry-After") == "" {
-				t.Errorf("A's stale save answered %d %q, Retry-After %q; want 503 \"session changed elsewhere, try again\" with Retry-After",
-					rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
-			}
-			lines := logs.take()
-			if len(lines) != 1 || !strings.Contains(lines[0], "a save was refused") {
-				t.Errorf("A logged %d error line(s) %q; want one, saying a save was refused", len(lines), lines)
-			} else {
-				t.Logf("A's log: %s", lines[0])
-			}
+			a, bInst := frozenHolder(t, b, "/count")
 			bInst.mustGet(t, "/peek", "3") // no update of B's was lost
 			a.mustGet(t, "/peek", "3")     // A's retry sees them
 			a.mustGet(t, "/count", "4")    // and A works on
 		})
 	}
+}
+
+// TestFencedKillAfterTakeover: a holder frozen for longer than its lease
+// must not kill the session after another instance took the lock and
+// saved it, as TestFencedSaveAfterTakeover with /reset for A's request.
+// A's Kill is refused (503, logged), and B's session stays, with its
+// updates.
+func TestFencedKillAfterTakeover(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			a, bInst := frozenHolder(t, b, "/reset")
+			bInst.mustGet(t, "/peek", "3") // B's session was not removed
+			a.mustGet(t, "/peek", "3")     // A's retry sees it
+			a.mustGet(t, "/reset", "Reset")
+			bInst.mustGet(t, "/peek", "0") // and a Kill under a lease that holds works
+		})
+	}
+}
+
+// frozenHolder runs the takeover of the tests above: A's request for
+// path loads the session and stalls; A's database freezes until B, with
+// the lease run out, has taken the lock and counted to 3; then A's
+// request goes on. It checks that A's request was refused (503, one line
+// logged), and returns the two instances' clients on the session.
+func frozenHolder(t *testing.T, b backend, path string) (a, bInst *client) {
+	t.Helper()
+	mine, other, freeze, resume := stallable(t, b, dbstore.WithLockLease(shortLease))
+	logs := &logBuffer{}
+	loaded, proceed := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	stall := func() { // A's first request, after it read the session
+		once.Do(func() {
+			close(loaded)
+			select {
+			case <-proceed:
+			case <-time.After(time.Minute): // the test failed before letting it go
+			}
+		})
+	}
+	a = &client{h: countApp(t, mine.Locking(), session.Config{Logger: slog.New(slog.NewTextHandler(logs, nil))}, stall)}
+	bInst = &client{h: countApp(t, other.Locking(), session.Config{LockTimeout: patient, StoreTimeout: patient}, nil)}
+	bInst.mustGet(t, "/count", "1")
+	a.cookie = bInst.cookie
+
+	answered := make(chan *httptest.ResponseRecorder, 1)
+	go func() {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Cookie", a.cookie)
+		rec := httptest.NewRecorder()
+		a.h.ServeHTTP(rec, req)
+		answered <- rec
+	}()
+	select {
+	case <-loaded: // A holds the lease and has read count = 1
+	case <-time.After(patient):
+		t.Fatalf("A's request for %s did not load its session", path)
+	}
+	freeze()
+	start := time.Now()
+	bInst.mustGet(t, "/count", "2") // waits for A's lease to run out
+	t.Logf("B took the lock %v after A's database froze (A's lease: %v)", time.Since(start).Round(time.Millisecond), shortLease)
+	bInst.mustGet(t, "/count", "3")
+	resume()
+	close(proceed) // A's handler goes on from the 1 it read: sets count = 2, or kills the session
+
+	var rec *httptest.ResponseRecorder
+	select {
+	case rec = <-answered:
+	case <-time.After(patient):
+		t.Fatalf("A's request for %s did not answer", path)
+	}
+	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "session changed elsewhere, try again" || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("A's stale %s answered %d %q, Retry-After %q; want 503 \"session changed elsewhere, try again\" with Retry-After",
+			path, rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
+	}
+	lines := logs.take()
+	if len(lines) != 1 || !strings.Contains(lines[0], "a save was refused") {
+		t.Errorf("A logged %d error line(s) %q; want one, saying a save was refused", len(lines), lines)
+	} else {
+		t.Logf("A's log: %s", lines[0])
+	}
+	return a, bInst
 }

@@ -11,12 +11,12 @@ import (
 	"github.com/gowebpy/web/session/storetest"
 )
 
-// TestFencedWrites: under a lease, Save(Update) and Touch write while the
-// lease key has the lease's token, and refuse with ErrFenced once another
-// holder has it or it ran out (in Redis a lease that ran out is gone, so
-// its holder cannot tell whether another instance wrote meanwhile); a
-// session that is gone is ErrNotFound, whoever holds its lock. A store
-// without Locking ignores the token.
+// TestFencedWrites: under a lease, Save(Update), Touch and Delete write
+// while the lease key has the lease's token, and refuse with ErrFenced
+// once another holder has it or it ran out (in Redis a lease that ran out
+// is gone, so its holder cannot tell whether another instance wrote
+// meanwhile); a session that is gone is ErrNotFound, whoever holds its
+// lock (a Delete: nil). A store without Locking ignores the token.
 func TestFencedWrites(t *testing.T) {
 	s, client := newStore(t)
 	l := s.Locking()
@@ -57,6 +57,9 @@ func TestFencedWrites(t *testing.T) {
 		if err := l.Touch(under, key, deadline.Add(time.Hour)); !errors.Is(err, session.ErrFenced) {
 			t.Errorf("a touch under a lease that is not its own = %v; want ErrFenced", err)
 		}
+		if err := l.Delete(under, key); !errors.Is(err, session.ErrFenced) {
+			t.Errorf("a delete under a lease that is not its own = %v; want ErrFenced", err)
+		}
 		if got, dl, _, _ := s.Load(ctx, key); string(got) != `{"v":1}` || !dl.Equal(deadline.Add(time.Minute)) {
 			t.Errorf("after refused writes the store holds %s until %v; want {\"v\":1} until %v", got, dl, deadline.Add(time.Minute))
 		}
@@ -70,8 +73,11 @@ func TestFencedWrites(t *testing.T) {
 	if err := client.Set(ctx, leaseKey, mine.Token, time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete(ctx, key); err != nil {
-		t.Fatal(err)
+	if err := l.Delete(under, key); err != nil {
+		t.Fatalf("a delete under the lease = %v", err)
+	}
+	if err := l.Delete(under, key); err != nil {
+		t.Errorf("a delete of a deleted session under its lease = %v; want nil", err)
 	}
 	if err := l.Save(under, key, []byte(`{}`), deadline, session.Update); !errors.Is(err, session.ErrNotFound) {
 		t.Errorf("a save of a deleted session under its lease = %v; want ErrNotFound", err)

@@ -65,8 +65,8 @@ return 0`)
 // still has its token and writes in the same script, which Redis runs
 // whole, so that no other holder can take the lease in between. Each
 // returns 1 written, 0 when the session is gone (ErrNotFound, whoever
-// holds its lock) and -1 when the lease has another token or none
-// (ErrFenced).
+// holds its lock; for a delete, no error) and -1 when the lease has
+// another token or none (ErrFenced).
 var (
 	// saveScript rewrites the session KEYS[1] with ARGV[1] until the Unix
 	// time ARGV[2] in ms, if the lease KEYS[2] has the token ARGV[3].
@@ -79,6 +79,12 @@ return 1`)
 	touchScript = redis.NewScript(`if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
 if redis.call("GET", KEYS[2]) ~= ARGV[2] then return -1 end
 redis.call("PEXPIREAT", KEYS[1], ARGV[1])
+return 1`)
+	// deleteScript deletes the session KEYS[1] if the lease KEYS[2] has
+	// the token ARGV[1].
+	deleteScript = redis.NewScript(`if redis.call("EXISTS", KEYS[1]) == 0 then return 0 end
+if redis.call("GET", KEYS[2]) ~= ARGV[1] then return -1 end
+redis.call("DEL", KEYS[1])
 return 1`)
 )
 
@@ -235,6 +241,28 @@ func (l *LockingStore) Touch(ctx context.Context, key string, deadline time.Time
 	}
 	n, err := touchScript.Run(ctx, l.client, []string{k, l.leaseKey(key)}, deadline.UnixMilli(), token).Int()
 	return fenced("touch", n, err)
+}
+
+// Delete implements session.Store, fenced under a lease as Save is: the
+// session is deleted only while the lease key has the lease's token,
+// checked and deleted by one script, so that a stalled holder's late Kill
+// or RenewID cannot remove a session another instance has written since;
+// it then returns an error wrapping session.ErrFenced. A session that is
+// gone already is no error, under a lease or not.
+func (l *LockingStore) Delete(ctx context.Context, key string) error {
+	token, _ := session.LeaseToken(ctx)
+	if token == "" {
+		return l.Store.Delete(ctx, key)
+	}
+	k, err := l.key(key)
+	if err != nil {
+		return err
+	}
+	n, err := deleteScript.Run(ctx, l.client, []string{k, l.leaseKey(key)}, token).Int()
+	if err == nil && n == 0 {
+		return nil // gone already
+	}
+	return fenced("delete", n, err)
 }
 
 // fenced returns the error of a fenced write's script, op naming it.

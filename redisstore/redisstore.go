@@ -23,12 +23,13 @@
 // holds; an unlock that gets no answer is delivered then too.
 //
 // Writes are fenced: the Manager's writes under a lease carry its token
-// (session.WithLease), and Save(Update) and Touch then run as one script
-// that writes only if the lease key still has that token. A holder frozen
-// past its lease, while another instance took the lock, gets an error
-// wrapping session.ErrFenced instead of overwriting the other's writes.
-// In Redis a lease that ran out is gone, so its holder's late write is
-// refused even when nobody took the lock meanwhile.
+// (session.WithLease), and Save(Update), Touch and Delete then run as one
+// script that writes only if the lease key still has that token. A
+// holder frozen past its lease, while another instance took the lock,
+// gets an error wrapping session.ErrFenced instead of overwriting the
+// other's writes, or deleting them with a late Kill or RenewID. In Redis
+// a lease that ran out is gone, so its holder's late write is refused
+// even when nobody took the lock meanwhile.
 //
 // # Client options
 //

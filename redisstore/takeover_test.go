@@ -52,8 +52,9 @@ next:
 	return found
 }
 
-// countApp is the count example: /count increments, /peek reads. stall,
-// if set, runs in /count between reading and writing the count. The
+// countApp is the count example: /count increments, /peek reads, /reset
+// kills. stall, if set, runs in /count between reading and writing the
+// count, and in /reset between reading the session and killing it. The
 // Manager logs to logs, when given.
 func countApp(t *testing.T, store session.Store, cfg session.Config, logs io.Writer, stall func()) http.Handler {
 	t.Helper()
@@ -144,11 +145,37 @@ const (
 // Redis comes back and A's handler sets its count. A's save is refused
 // (503, logged), and B's updates stand.
 func TestFencedSaveAfterTakeover(t *testing.T) {
+	a, b, cookie := frozenHolder(t, "/count")
+	mustGet(t, b, "/peek", cookie, "3")  // no update of B's was lost
+	mustGet(t, a, "/peek", cookie, "3")  // A's retry sees them
+	mustGet(t, a, "/count", cookie, "4") // and A works on
+}
+
+// TestFencedKillAfterTakeover: a holder frozen for longer than its lease
+// must not kill the session after another instance took the lock and
+// saved it, as TestFencedSaveAfterTakeover with /reset for A's request.
+// A's Kill is refused (503, logged), and B's session stays, with its
+// updates.
+func TestFencedKillAfterTakeover(t *testing.T) {
+	a, b, cookie := frozenHolder(t, "/reset")
+	mustGet(t, b, "/peek", cookie, "3") // B's session was not removed
+	mustGet(t, a, "/peek", cookie, "3") // A's retry sees it
+	mustGet(t, a, "/reset", cookie, "Reset")
+	mustGet(t, b, "/peek", cookie, "0") // and a Kill under a lease that holds works
+}
+
+// frozenHolder runs the takeover of the tests above: A's request for
+// path loads the session and stalls; Redis freezes for A until B, with
+// the lease run out, has taken the lock and counted to 3; then A's
+// request goes on. It checks that A's request was refused (503, one line
+// logged), and returns the two instances and the session's cookie.
+func frozenHolder(t *testing.T, path string) (a, b http.Handler, cookie string) {
+	t.Helper()
 	p, client, mine, other := proxiedPair(t, redisstore.WithLockLease(shortLease))
 	logs := &logBuffer{}
 	loaded, proceed := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	stall := func() { // A's first /count, between reading and writing the count
+	stall := func() { // A's first request, after it read the session
 		once.Do(func() {
 			close(loaded)
 			select {
@@ -157,17 +184,17 @@ func TestFencedSaveAfterTakeover(t *testing.T) {
 			}
 		})
 	}
-	a := countApp(t, mine.Locking(), session.Config{}, logs, stall)
-	b := countApp(t, other.Locking(), session.Config{LockTimeout: patient, StoreTimeout: patient}, nil, nil)
-	cookie := mustGet(t, b, "/count", "", "1")
+	a = countApp(t, mine.Locking(), session.Config{}, logs, stall)
+	b = countApp(t, other.Locking(), session.Config{LockTimeout: patient, StoreTimeout: patient}, nil, nil)
+	cookie = mustGet(t, b, "/count", "", "1")
 	warmUp(t, client)
 
 	answered := make(chan *httptest.ResponseRecorder, 1)
-	go func() { answered <- send(a, "/count", cookie) }()
+	go func() { answered <- send(a, path, cookie) }()
 	select {
 	case <-loaded: // A holds the lease and has read count = 1
 	case <-time.After(patient):
-		t.Fatal("A's request did not load its session")
+		t.Fatalf("A's request for %s did not load its session", path)
 	}
 	p.Freeze()
 	start := time.Now()
@@ -175,24 +202,22 @@ func TestFencedSaveAfterTakeover(t *testing.T) {
 	t.Logf("B took the lock %v after Redis froze for A (A's lease: %v)", time.Since(start).Round(time.Millisecond), shortLease)
 	mustGet(t, b, "/count", cookie, "3")
 	p.Resume()
-	close(proceed) // A's handler sets count = 2, from the 1 it read
+	close(proceed) // A's handler goes on from the 1 it read: sets count = 2, or kills the session
 
 	var rec *httptest.ResponseRecorder
 	select {
 	case rec = <-answered:
 	case <-time.After(patient):
-		t.Fatal("A's request did not answer")
+		t.Fatalf("A's request for %s did not answer", path)
 	}
 	if rec.Code != http.StatusServiceUnavailable || rec.Body.String() != "session changed elsewhere, try again" || rec.Header().Get("Retry-After") == "" {
-		t.Errorf("A's stale save answered %d %q, Retry-After %q; want 503 \"session changed elsewhere, try again\" with Retry-After",
-			rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
+		t.Errorf("A's stale %s answered %d %q, Retry-After %q; want 503 \"session changed elsewhere, try again\" with Retry-After",
+			path, rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
 	}
 	if lines := logs.lines("level=ERROR"); len(lines) != 1 || !strings.Contains(lines[0], "a save was refused") {
 		t.Errorf("A logged %d error line(s) %q; want one, saying a save was refused", len(lines), lines)
 	} else {
 		t.Logf("A's log: %s", lines[0])
 	}
-	mustGet(t, b, "/peek", cookie, "3")  // no update of B's was lost
-	mustGet(t, a, "/peek", cookie, "3")  // A's retry sees them
-	mustGet(t, a, "/count", cookie, "4") // and A works on
+	return a, b, cookie
 }

@@ -87,7 +87,9 @@ func (b *storeBackend) open(s *Session) {
 // read returns the session under key: passed on by the request before,
 // or loaded from the store; d is nil when there is none. Data that cannot
 // be read back are logged and removed, and the session treated as
-// missing.
+// missing. That delete is not fenced: no holder ever rewrites such data
+// (every reader starts a fresh session under a new id instead), so a
+// stale holder's removal loses nobody's update.
 func (b *storeBackend) read(ctx context.Context, s *Session, l *keyLock, key string) (d *data, deadline time.Time, stored []byte, err error) {
 	stored, deadline, found := l.received()
 	if !found {
@@ -114,7 +116,10 @@ func (b *storeBackend) read(ctx context.Context, s *Session, l *keyLock, key str
 
 // check makes d the session's data when it may still be used; otherwise
 // it removes what must go from the store and handles the session as
-// expired, returning errGone, or an error when the removal failed.
+// expired, returning errGone, or an error when the removal failed. That
+// delete is not fenced either: what condemns the session (its deadline,
+// its Created, its address under IgnoreChangeIP No) is nothing a write
+// of another holder changes, so it is dead whoever holds its lock.
 func (b *storeBackend) check(ctx context.Context, s *Session, id, key string, d *data, deadline time.Time) error {
 	v := s.judge(d, deadline)
 	if v == outlived || v == movedIP {
@@ -131,11 +136,9 @@ func (b *storeBackend) check(ctx context.Context, s *Session, id, key string, d 
 }
 
 func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
-	ctx, cancel := b.step(s, true)
+	plain, cancel := b.step(s, true)
 	defer cancel()
-	if s.lock != nil {
-		ctx = s.lock.fence(ctx)
-	}
+	ctx := s.lock.fence(plain)
 	key, deadline := b.target(s, act, deadline)
 	enc, err := b.write(ctx, s, act, key, deadline)
 	if err != nil {
@@ -151,13 +154,41 @@ func (b *storeBackend) save(s *Session, act action, deadline time.Time) error {
 		s.stored = nil
 	}
 	if act == renew {
-		if err := b.store.Delete(ctx, s.key); err != nil {
-			return b.fault(ctx, "delete", err)
+		if err := b.dropOld(ctx, plain, s, key); err != nil {
+			return err
 		}
 		s.oldID = ""
 	}
 	s.key = key
 	return nil
+}
+
+// dropOld deletes the copy of a renewed session kept under its old id,
+// once it is saved under the new key. ctx carries the old id's lease: a
+// holder that stalled past it must not remove what another instance has
+// saved since. When the fence refuses, the copy just saved under key is
+// removed again, within plain (no lease holds key): the response fails
+// and never sends its id, so nobody could use it.
+func (b *storeBackend) dropOld(ctx, plain context.Context, s *Session, key string) error {
+	err := b.remove(ctx, s.key)
+	if errors.Is(err, ErrFenced) {
+		if derr := b.store.Delete(plain, key); derr != nil {
+			b.m.cfg.Logger.Warn("session: removing the copy a refused RenewID saved under the new id failed", "session", b.m.cfg.Name, "err", derr)
+		}
+	}
+	return err
+}
+
+// remove deletes key within ctx. A delete the fence refuses returns its
+// error as it is, as write does: the store answered, and the request
+// answers that the session changed elsewhere, not that the store failed.
+func (b *storeBackend) remove(ctx context.Context, key string) error {
+	err := b.store.Delete(ctx, key)
+	if err != nil && !errors.Is(err, ErrFenced) {
+		return b.fault(ctx, "delete", err)
+	}
+	b.m.storeAnswered()
+	return err
 }
 
 // target returns the key act writes under, and the deadline it gives: a
@@ -217,18 +248,16 @@ func (b *storeBackend) cookieValue(s *Session) (string, error) {
 }
 
 // kill deletes the session's stored copy: the one it was loaded from,
-// which is the old id's after RenewID.
+// which is the old id's after RenewID. The delete carries the lease of
+// that key, as a save does: a holder that stalled past it must not remove
+// the session another instance has saved since.
 func (b *storeBackend) kill(s *Session) error {
 	if s.state != loaded && s.state != changed && s.state != renewed {
 		return nil // never stored
 	}
 	ctx, cancel := b.step(s, true)
 	defer cancel()
-	if err := b.store.Delete(ctx, s.key); err != nil {
-		return b.fault(ctx, "delete", err)
-	}
-	b.m.storeAnswered()
-	return nil
+	return b.remove(s.lock.fence(ctx), s.key)
 }
 
 // step returns the context of one step of s with the store: bounded by

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -170,6 +171,18 @@ func (f *fencingStore) Save(ctx context.Context, key string, data []byte, deadli
 	return f.MemoryStore.Save(ctx, key, data, deadline, mode)
 }
 
+func (f *fencingStore) Delete(ctx context.Context, key string) error {
+	if token, ok := LeaseToken(ctx); ok {
+		f.mu.Lock()
+		stale := token != f.current
+		f.mu.Unlock()
+		if _, _, found, _ := f.MemoryStore.Load(ctx, key); stale && found {
+			return fmt.Errorf("fencingStore: %w", ErrFenced)
+		}
+	}
+	return f.MemoryStore.Delete(ctx, key)
+}
+
 // A request whose lease was taken over while it stalled does not save:
 // the other holder's writes stand, the request answers 503, and the log
 // says what happened.
@@ -191,6 +204,62 @@ func TestStaleLeaseCannotSave(t *testing.T) {
 		t.Errorf("the refused save was not logged:\n%s", h.logged())
 	}
 	expect(t, h.do("GET", "/read"), 200, "2") // the stalled request's 3 was not written
+}
+
+// A request whose lease was taken over while it stalled does not kill
+// the session: the other holder's session stays, and the request answers
+// 503 as a refused save does.
+func TestStaleLeaseCannotKill(t *testing.T) {
+	store := &fencingStore{MemoryStore: NewMemoryStore()}
+	h := newHarnessStore(t, store, Config{})
+	expect(t, h.do("GET", "/count"), 200, "1")
+	expect(t, h.do("GET", "/count"), 200, "2")
+	stalled := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		s.Int("count")   // loads the session, under a lease
+		store.takeOver() // the lease runs out; another instance holds it now
+		if err := s.Kill(); !errors.Is(err, ErrFenced) {
+			t.Errorf("Kill under a lease taken over = %v; want ErrFenced", err)
+		}
+		fmt.Fprint(w, "Reset")
+	}))
+	w := h.doHandler(stalled, "GET", "/reset")
+	expect(t, w, http.StatusServiceUnavailable, "session changed elsewhere, try again")
+	if h.cookie() == "" {
+		t.Error("the refused Kill deleted the cookie")
+	}
+	expect(t, h.do("GET", "/read"), 200, "2") // the session is still there
+}
+
+// A request whose lease was taken over while it stalled does not renew
+// the session's id: the old id's session, the other holder's, stays, and
+// the copy saved under the new id, which the failed response never sent,
+// is removed again.
+func TestStaleLeaseCannotRenew(t *testing.T) {
+	store := &fencingStore{MemoryStore: NewMemoryStore()}
+	h := newHarnessStore(t, store, Config{})
+	expect(t, h.do("GET", "/count"), 200, "1")
+	expect(t, h.do("GET", "/count"), 200, "2")
+	old := h.cookie()
+	stalled := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		s.Int("count")
+		store.takeOver()
+		if err := s.RenewID(); err != nil {
+			t.Errorf("RenewID = %v", err)
+		}
+		s.Set("user", "ann")
+		fmt.Fprint(w, "renewed")
+	}))
+	w := h.doHandler(stalled, "GET", "/renew")
+	expect(t, w, http.StatusServiceUnavailable, "session changed elsewhere, try again")
+	if h.cookie() != old {
+		t.Error("the refused RenewID changed the cookie")
+	}
+	if n := store.Len(); n != 1 {
+		t.Errorf("the store holds %d sessions after a refused RenewID; want 1, the old id's", n)
+	}
+	expect(t, h.do("GET", "/read"), 200, "2")
 }
 
 // While the store hangs, the requests of one session that queue behind

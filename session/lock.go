@@ -146,11 +146,12 @@ var errLeaseHeld = fmt.Errorf("the store's lock of the session stayed taken: %w"
 // leased reports whether l holds the store's lock too.
 func (l *keyLock) leased() bool { return l.lease.Release != nil }
 
-// fence returns ctx for a write under l: with the lease's token when l
-// holds the store's lock, so that the store can refuse the write once
-// another holder has taken it.
+// fence returns ctx for a write or a delete under l: with the lease's
+// token when l holds the store's lock, so that the store can refuse it
+// once another holder has taken the lock. A nil l (no lock held) leaves
+// ctx as it is.
 func (l *keyLock) fence(ctx context.Context) context.Context {
-	if !l.leased() {
+	if l == nil || !l.leased() {
 		return ctx
 	}
 	return WithLease(ctx, l.lease.Token)

@@ -28,7 +28,9 @@ type Store interface {
 	// another, is never brought back.
 	Save(ctx context.Context, key string, data []byte, deadline time.Time, mode SaveMode) error
 
-	// Delete removes key. Deleting a missing key is not an error.
+	// Delete removes key. Deleting a missing key is not an error. A
+	// Locker fences a Delete made under a lease as it does Save (see
+	// Locker).
 	Delete(ctx context.Context, key string) error
 
 	// Cleanup removes the entries whose deadline is before now and
@@ -79,11 +81,15 @@ type Toucher interface {
 // A lease can run out under a holder that stalls (a long pause, a
 // stopped process) while another instance takes the lock: a Locker fences
 // its writes, so that the stalled holder's late save cannot overwrite the
-// other's. The Manager makes its writes under a lease with a context that
-// carries the lease's token (LeaseToken); Save with Update and Touch of
-// such a write must check, in the same statement as the write, that the
-// token still holds the key's lock, and return an error wrapping
-// ErrFenced when it does not.
+// other's, nor its late Kill or RenewID delete them. The Manager makes its
+// writes under a lease with a context that carries the lease's token
+// (LeaseToken), and so its deletes (Kill's, and the old id's after
+// RenewID). Under such a context, Save with Update, Touch and Delete
+// must check, in the same statement as the write, that the token still
+// holds the key's lock, and return an error wrapping ErrFenced when it
+// does not; a Delete of a key that is gone already is no error, as
+// without a lease. (The Manager's deletes of data it found corrupt or
+// expired carry no token: those data are dead whoever holds the lock.)
 type Locker interface {
 	// Lock blocks until it holds the lock of key or ctx is done. When ctx
 	// ends while another holder keeps the lock, the error wraps
@@ -112,7 +118,7 @@ func WithLease(ctx context.Context, token string) context.Context {
 }
 
 // LeaseToken returns the token of the lease ctx's write is made under, if
-// any: the token a Locker's Save(Update) and Touch check.
+// any: the token a Locker's Save(Update), Touch and Delete check.
 func LeaseToken(ctx context.Context) (string, bool) {
 	token, ok := ctx.Value(leaseKey{}).(string)
 	return token, ok
@@ -155,10 +161,10 @@ var (
 	// ErrCorrupt is wrapped by Load when the saved data cannot be read
 	// back. The Manager logs it and starts a fresh session.
 	ErrCorrupt = errors.New("session: corrupt data in the store")
-	// ErrFenced is wrapped by a Locker's Save(Update) and Touch made under
-	// a lease that no longer holds the key's lock: another holder took it
-	// after the lease ran out. The request's changes are lost, which the
-	// Manager logs; it answers 503, and the client's retry is served by
-	// whichever instance holds the session now.
+	// ErrFenced is wrapped by a Locker's Save(Update), Touch and Delete
+	// made under a lease that no longer holds the key's lock: another
+	// holder took it after the lease ran out. The request's changes are
+	// lost, which the Manager logs; it answers 503, and the client's
+	// retry is served by whichever instance holds the session now.
 	ErrFenced = errors.New("session: the session's lock was taken by another holder; this write was refused")
 )

@@ -22,7 +22,8 @@ const Key = "0123456789abcdef0123456789abcdef-test-key"
 // cfg's SecretKeys default to Key, its Logger to one that discards, and
 // its CleanupInterval to none. stall, when set, runs in /count between
 // reading the count and writing it, to widen the window two requests can
-// meet in, or to hold a request there.
+// meet in, or to hold a request there; and in /reset between reading the
+// session and killing it, to hold a Kill there.
 func App(t testing.TB, store session.Store, cfg session.Config, stall func()) http.Handler {
 	t.Helper()
 	if cfg.SecretKeys == nil {
@@ -55,7 +56,12 @@ func App(t testing.TB, store session.Store, cfg session.Config, stall func()) ht
 		fmt.Fprint(w, session.FromContext(r.Context()).Int("count"))
 	})
 	mux.HandleFunc("/reset", func(w http.ResponseWriter, r *http.Request) {
-		session.FromContext(r.Context()).Kill()
+		s := session.FromContext(r.Context())
+		if stall != nil {
+			s.Int("count") // loads the session, and takes its lock, before the stall
+			stall()
+		}
+		s.Kill() // a failure is the session's error, which the middleware answers
 		fmt.Fprint(w, "Reset")
 	})
 	mux.HandleFunc("/none", func(w http.ResponseWriter, r *http.Request) {

@@ -85,3 +85,51 @@ func testFencing(t *testing.T, s session.Store) {
 		t.Errorf("after the stale writes the store holds %s; want the new holder's {\"v\":2}", got)
 	}
 }
+
+// testFencedDelete: a Delete made under a lease that another holder has
+// taken since is refused and the data stay; a Delete under the lease that
+// holds the lock removes them; and a Delete of a key that is gone is no
+// error, whichever lease it is made under.
+func testFencedDelete(t *testing.T, s session.Store) {
+	ctx := context.Background()
+	l, ok := s.(session.Locker)
+	if !ok {
+		t.Skip("store does not implement session.Locker")
+	}
+	key := Key("fenced-delete")
+	deadline := time.Now().Add(time.Hour)
+	if err := s.Save(ctx, key, []byte(`{"v":0}`), deadline, session.Create); err != nil {
+		t.Fatal(err)
+	}
+	first, err := l.Lock(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Release() // as if it ran out under a stalled holder
+	second, err := l.Lock(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Release()
+	if err := s.Save(session.WithLease(ctx, second.Token), key, []byte(`{"v":2}`), deadline, session.Update); err != nil {
+		t.Fatalf("a save of the new holder = %v", err)
+	}
+	stale, current := session.WithLease(ctx, first.Token), session.WithLease(ctx, second.Token)
+	if err := s.Delete(stale, key); !errors.Is(err, session.ErrFenced) {
+		t.Errorf("a delete under a lease taken over = %v; want an error wrapping ErrFenced", err)
+	}
+	if got, _, found, err := s.Load(ctx, key); err != nil || !found || string(got) != `{"v":2}` {
+		t.Errorf("after the stale delete the store holds %s (found %v, err %v); want the new holder's {\"v\":2}", got, found, err)
+	}
+	if err := s.Delete(current, key); err != nil {
+		t.Fatalf("a delete under the lease that holds the lock = %v", err)
+	}
+	if _, _, found, err := s.Load(ctx, key); err != nil || found {
+		t.Errorf("after a delete under the lease Load = found %v, err %v; want gone", found, err)
+	}
+	for name, c := range map[string]context.Context{"taken over": stale, "that holds the lock": current} {
+		if err := s.Delete(c, key); err != nil {
+			t.Errorf("a delete of a key that is gone, under a lease %s = %v; want nil", name, err)
+		}
+	}
+}

@@ -66,6 +66,7 @@ func cases() []struct {
 		{"Concurrent", testConcurrent},
 		{"Locker", testLocker},
 		{"Fencing", testFencing},
+		{"FencedDelete", testFencedDelete},
 	}
 }
 
