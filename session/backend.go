@@ -95,6 +95,11 @@ func (b *storeBackend) read(ctx context.Context, s *Session, l *keyLock, key str
 	if !found {
 		stored, deadline, found, err = b.store.Load(ctx, key)
 		l.readStore()
+		if errors.Is(err, ErrCorrupt) {
+			b.m.storeAnswered()
+			b.discard(ctx, key, err)
+			return nil, time.Time{}, nil, nil
+		}
 		if err != nil {
 			return nil, time.Time{}, nil, b.fault(ctx, "load", err)
 		}
@@ -105,13 +110,20 @@ func (b *storeBackend) read(ctx context.Context, s *Session, l *keyLock, key str
 	}
 	d = new(data)
 	if err := record.Decode(stored, d); err != nil {
-		b.m.cfg.Logger.Warn("session: corrupt session data; starting a fresh session", "session", b.m.cfg.Name, "err", fmt.Errorf("%w: %v", ErrCorrupt, err))
-		if derr := b.store.Delete(ctx, key); derr != nil {
-			b.m.cfg.Logger.Warn("session: removing corrupt session data failed", "session", b.m.cfg.Name, "err", derr)
-		}
+		b.discard(ctx, key, fmt.Errorf("%w: %v", ErrCorrupt, err))
 		return nil, time.Time{}, nil, nil
 	}
 	return d, deadline, stored, nil
+}
+
+// discard logs the corrupt data under key, found by the store's Load or
+// by decoding, and removes them, so that the visitor gets a fresh session
+// now and the next request does not meet them again.
+func (b *storeBackend) discard(ctx context.Context, key string, err error) {
+	b.m.cfg.Logger.Warn("session: corrupt session data; starting a fresh session", "session", b.m.cfg.Name, "err", err)
+	if derr := b.store.Delete(ctx, key); derr != nil {
+		b.m.cfg.Logger.Warn("session: removing corrupt session data failed", "session", b.m.cfg.Name, "err", derr)
+	}
 }
 
 // check makes d the session's data when it may still be used; otherwise

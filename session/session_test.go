@@ -904,6 +904,39 @@ func TestCorruptDataStartsFresh(t *testing.T) {
 	}
 }
 
+// corruptLoads is a MemoryStore whose Load reports corrupt data, as the
+// Store contract allows (dbstore on a deadline it cannot parse, diskstore
+// on a path that is not a regular file).
+type corruptLoads struct {
+	*MemoryStore
+	corrupt bool
+}
+
+func (c *corruptLoads) Load(ctx context.Context, key string) ([]byte, time.Time, bool, error) {
+	if c.corrupt {
+		return nil, time.Time{}, false, fmt.Errorf("somestore: load: %w", ErrCorrupt)
+	}
+	return c.MemoryStore.Load(ctx, key)
+}
+
+// A Load that wraps ErrCorrupt is a session treated as missing, removed
+// from the store, not a store failure: that visitor was answered 503
+// forever, and the whole Manager logged an outage.
+func TestCorruptLoadStartsFresh(t *testing.T) {
+	st := &corruptLoads{MemoryStore: NewMemoryStore()}
+	h := newHarnessStore(t, st, Config{})
+	expect(t, h.do("GET", "/count"), 200, "1")
+	st.corrupt = true
+	expect(t, h.do("GET", "/count"), 200, "1")
+	log := h.logged()
+	if !strings.Contains(log, "corrupt") || strings.Contains(log, "store failed") {
+		t.Errorf("want the corrupt data logged, and no outage:\n%s", log)
+	}
+	if n := len(allEntries(st.MemoryStore)); n != 1 {
+		t.Errorf("%d sessions in the store; want the fresh one only, the corrupt one removed", n)
+	}
+}
+
 func TestRememberMe(t *testing.T) {
 	h := newHarness(t, Config{})
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
