@@ -108,3 +108,20 @@ func TestPrivatePagesAreNotStored(t *testing.T) {
 		})
 	}
 }
+
+// A session first used after the handler sent a 5xx header is committed
+// with that status, so its changes are discarded as any failed request's
+// are (an error page that reads the flashes does not consume them).
+func TestLateUseAfter500IsNotSaved(t *testing.T) {
+	h := newHarness(t, Config{})
+	expect(t, h.do("GET", "/count"), 200, "1")
+	late := h.m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		FromContext(r.Context()).Set("count", 999)
+		fmt.Fprint(w, "failed")
+	}))
+	if w := h.doHandler(late, "GET", "/late"); w.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d; want 500", w.Code)
+	}
+	expect(t, h.do("GET", "/count"), 200, "2")
+}

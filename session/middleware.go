@@ -16,7 +16,11 @@ import (
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if reg, ok := r.Context().Value(registryKey{}).(*registry); ok {
-			reg.add(m) // an inner Manager: its sessions join the outer registry
+			if !reg.add(m) { // an inner Manager: its sessions join the outer registry
+				m.nameTaken.Do(func() {
+					m.cfg.Logger.Error("session: another Manager with this Config.Name serves the request first, so this one's sessions are never used; give each Manager its own Name", "session", m.cfg.Name)
+				})
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -78,13 +82,22 @@ type registry struct {
 	first         Session
 }
 
-// add registers an inner Manager.
-func (reg *registry) add(m *Manager) {
+// add registers an inner Manager, and reports false when another Manager
+// of the same name is registered already: handlers asking for that name
+// get the other's sessions.
+func (reg *registry) add(m *Manager) bool {
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
-	if !slices.Contains(reg.managers, m) {
-		reg.managers = append(reg.managers, m)
+	if slices.Contains(reg.managers, m) {
+		return true
 	}
+	for _, o := range reg.managers {
+		if o.cfg.Name == m.cfg.Name {
+			return false
+		}
+	}
+	reg.managers = append(reg.managers, m)
+	return true
 }
 
 // addSetCookie adds a serialised cookie to the response.
@@ -205,6 +218,7 @@ type hookWriter struct {
 	http.ResponseWriter
 	reg        *registry
 	wrote      bool
+	status     int  // the status the handler sent, once wrote
 	suppressed bool // the handler's response was replaced
 }
 
@@ -219,7 +233,7 @@ func (hw *hookWriter) WriteHeader(code int) {
 		hw.ResponseWriter.WriteHeader(code) // informational: the real response follows
 		return
 	}
-	hw.wrote = true
+	hw.wrote, hw.status = true, code
 	err := hw.reg.commit(code)
 	hw.reg.headerSent = true
 	if err != nil {
@@ -255,14 +269,15 @@ func (hw *hookWriter) Flush() {
 func (hw *hookWriter) Unwrap() http.ResponseWriter { return hw.ResponseWriter }
 
 // finish commits what the handler left: the whole response if it wrote
-// nothing, else the sessions first used after the headers went out,
-// whose failure can only be logged.
+// nothing, else the sessions first used after the headers went out, with
+// the status that was sent (a 5xx discards their changes too), whose
+// failure can only be logged.
 func (hw *hookWriter) finish() {
 	if !hw.wrote {
 		hw.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := hw.reg.commit(http.StatusOK); err != nil && !IsClientError(err) {
+	if err := hw.reg.commit(hw.status); err != nil && !IsClientError(err) {
 		hw.reg.managers[0].cfg.Logger.Error("session: a session used after the response started could not be saved", "err", err)
 	}
 }
