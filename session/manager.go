@@ -26,6 +26,7 @@ type Manager struct {
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+	nameTaken sync.Once // the misconfiguration of two Managers of one Name, logged once
 }
 
 // New returns a Manager for store. Every field of cfg that is left zero

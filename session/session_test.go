@@ -1007,6 +1007,26 @@ func TestNamedSessions(t *testing.T) {
 	}
 }
 
+// Two Managers of one Name on a request's path: the inner one's sessions
+// can never be asked for, which is logged, once, instead of passing
+// unseen (the README's prefs example without its Name).
+func TestTwoManagersOfOneNameAreLogged(t *testing.T) {
+	var log strings.Builder
+	outer, _ := New(NewMemoryStore(), Config{SecretKeys: []string{testKey}, CleanupInterval: -1})
+	inner, _ := New(NewMemoryStore(), Config{CookieName: "prefs", SecretKeys: []string{testKey}, CleanupInterval: -1, Logger: newTestLogger(&log)})
+	h := newHarness(t, Config{})
+	app := outer.Middleware(inner.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		s.Set("count", s.Int("count")+1)
+		fmt.Fprint(w, s.Int("count"))
+	})))
+	expect(t, h.doHandler(app, "GET", "/"), 200, "1")
+	expect(t, h.doHandler(app, "GET", "/"), 200, "2")
+	if n := strings.Count(log.String(), "another Manager with this Config.Name"); n != 1 {
+		t.Errorf("the clash was logged %d times; want once:\n%s", n, log.String())
+	}
+}
+
 func newTestLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
 // waitForWaiters waits until n requests hold or wait for the lock of the
