@@ -40,7 +40,10 @@ func (t Toggle) or(def bool) bool {
 type Config struct {
 	// Name tells the sessions of a request apart when an application has
 	// several (tipfy's get_session(backend=..., cookie_name=...)); handlers
-	// ask for one by name. Default "".
+	// ask for one by name. Each session is locked when first used, so
+	// handlers that use two should use them in the same order: two
+	// requests of one visitor using them in opposite orders wait for each
+	// other until LockTimeout. Default "".
 	Name string
 
 	// CookieName is the name of the cookie that carries the signed session

@@ -138,7 +138,9 @@ func (reg *registry) session(name string) *Session {
 }
 
 // sorted returns the request's sessions in the order of their names, the
-// order in which their locks are taken and given back.
+// order in which commit gives their locks back. They were taken in the
+// order the handler first used them, which no Manager can change without
+// loading a session the handler may never use (see Config.Name).
 func (reg *registry) sorted() []*Session {
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
