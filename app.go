@@ -192,14 +192,17 @@ func (a *Application) core(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
 	}
 	c := &Context{Request: r, Response: w, app: a, homePath: homePath, path: r.URL.Path}
-	result, err := a.run(c)
-	a.respond(c, result, err)
-	if c.upload != nil {
+	defer func() {
 		// net/http removes the temporary files of its own request's
 		// form only, and c.Request is often a copy (WithContext in a
-		// middleware or a mount), so remove the ones Input made.
-		c.upload.RemoveAll()
-	}
+		// middleware or a mount), so remove the ones Input made; also
+		// when an aborted response panics through here.
+		if c.upload != nil {
+			c.upload.RemoveAll()
+		}
+	}()
+	result, err := a.run(c)
+	a.respondSafely(c, result, err)
 }
 
 // run calls the processors and the handler, turning a panic into errPanic.
@@ -219,9 +222,21 @@ func (a *Application) run(c *Context) (result any, err error) {
 
 func (a *Application) process(c *Context, i int) (any, error) {
 	if i < len(a.processors) {
-		return a.processors[i](c, func() (any, error) { return a.process(c, i+1) })
+		return noNilError(a.processors[i](c, func() (any, error) { return a.process(c, i+1) }))
 	}
-	return a.route(c)
+	return noNilError(a.route(c))
+}
+
+// noNilError passes a result on with a nil *Error returned as an error
+// made a nil error. A helper that returns (T, *Error) makes one whenever
+// it succeeds and its caller returns the pair: the interface is not nil,
+// but the handler meant no error. Done where results come back, so that
+// every processor sees nil as well.
+func noNilError(result any, err error) (any, error) {
+	if he, ok := err.(*Error); ok && he == nil {
+		return result, nil
+	}
+	return result, err
 }
 
 // route finds the request's endpoint and calls it.

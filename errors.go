@@ -25,6 +25,9 @@ import (
 // request's session changes, and when the handler wrapped the *Error with
 // context (fmt.Errorf("saving: %w", web.InternalError())), the whole
 // error is logged.
+//
+// A nil *Error returned as the error, as from a helper of type
+// func() (T, *web.Error) whose pair the handler returns, is no error.
 type Error struct {
 	Status   int    // the HTTP status code
 	Message  string // the response body; empty means the lower-case status text
@@ -34,6 +37,10 @@ type Error struct {
 // Error returns the message, or the lower-case status text, as web.py
 // writes it ("not found", "bad request").
 func (e *Error) Error() string {
+	if e == nil {
+		// An error type that wraps one builds its message from this.
+		return "<nil *web.Error>"
+	}
 	if e.Message != "" {
 		return e.Message
 	}
