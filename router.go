@@ -212,7 +212,7 @@ func (rt *routeTable) addTreePattern(ep *endpoint) error {
 			probe := httprouter.New()
 			if tryHandle(probe, prev) == "" && tryHandle(probe, ep) != "" {
 				return &PatternError{Pattern: ep.pattern, Index: ep.index, Conflict: prev.pattern,
-					Reason: "httprouter cannot hold both (" + reason + "); to let the first win, write the second as a web.py regex such as \"/user/([^/]+)\""}
+					Reason: "httprouter cannot hold both (" + reason + "); " + conflictAdvice(prev.pattern, ep.pattern)}
 			}
 		}
 		return &PatternError{Pattern: ep.pattern, Index: ep.index, Reason: reason}
