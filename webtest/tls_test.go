@@ -2,7 +2,11 @@ package webtest_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/gowebpy/web"
@@ -63,5 +67,46 @@ func TestTLS(t *testing.T) {
 	}
 	if r := plain.Get("/scheme"); r.Body != "http://example.com tls=false" {
 		t.Errorf("without TLS the handler sees %q", r.Body)
+	}
+}
+
+// PostMultipart sends fields and files as a form with a file input does
+// (curl -F), and the handler reads them as an upload.
+func TestPostMultipart(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var out []string
+		for k, vs := range r.MultipartForm.Value {
+			out = append(out, fmt.Sprintf("%s=%q", k, vs))
+		}
+		for k, fs := range r.MultipartForm.File {
+			for _, f := range fs {
+				rd, err := f.Open()
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				b, _ := io.ReadAll(rd)
+				rd.Close()
+				out = append(out, fmt.Sprintf("%s:%s:%q", k, f.Filename, b))
+			}
+		}
+		sort.Strings(out)
+		fmt.Fprint(w, strings.Join(out, " "))
+	})
+	c := webtest.New(t, h)
+	r := c.PostMultipart("/up", url.Values{"note": {"a", "b"}, "title": {"t"}},
+		webtest.File{Field: "doc", Name: "a.txt", Content: "first"},
+		webtest.File{Field: "doc", Name: "b.txt", Content: ""},
+	)
+	want := `doc:a.txt:"first" doc:b.txt:"" note=["a" "b"] title=["t"]`
+	if r.Status != http.StatusOK || r.Body != want {
+		t.Fatalf("got %v\nwant %s", r, want)
+	}
+	if r := c.PostMultipart("/up", nil); r.Status != http.StatusOK || r.Body != "" {
+		t.Fatalf("no fields, no files: %v", r)
 	}
 }
