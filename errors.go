@@ -62,6 +62,11 @@ func HTTPError(status int, body string) *Error {
 // relative url is resolved against the request path and prefixed with
 // the application's home, as web.redirect does. In URLs it is also the
 // target of a redirect rule: "/old", web.Redirect("/new").
+//
+// A 301 says the page has moved for good, and browsers cache it: they go
+// straight to the target from then on, without asking the server again.
+// For a redirect that depends on the moment, such as "go to the login
+// page", use SeeOther (after a POST) or Found.
 func Redirect(url string) *Error { return &Error{Status: http.StatusMovedPermanently, Location: url} }
 
 // Found answers 302 Found with a Location header (web.found).
