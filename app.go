@@ -76,12 +76,17 @@ type Application struct {
 
 	// StaticDir is the folder served under /static/ by the top-level
 	// application, without directory listings and with no way out of the
-	// folder (symbolic links that leave it are refused). New sets
-	// "static"; "" turns static files off.
+	// folder (symbolic links that leave it are refused). A file found is
+	// sent as it is, before the processors; a /static/ path that names no
+	// file, or a method other than GET and HEAD, is answered as any other
+	// request the application cannot serve: through the processors and
+	// NotFound, with the error page a browser gets. New sets "static";
+	// "" turns static files off.
 	StaticDir string
 
-	// NotFound, when set, answers requests that match no pattern
-	// (web.py's app.notfound). Nil answers 404 "not found".
+	// NotFound, when set, answers requests that match no pattern, and
+	// those for a static file that is not there (web.py's app.notfound).
+	// Nil answers 404 "not found".
 	NotFound func(*Context) (any, error)
 
 	routes     *routeTable
@@ -184,14 +189,16 @@ func (a *Application) core(w http.ResponseWriter, r *http.Request) {
 	default:
 		homePath, r = strippedPrefix(r)
 	}
+	var staticMiss *Error
 	if !mounted && a.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {
-		a.serveStatic(w, r)
-		return
+		if staticMiss = a.serveStatic(w, r); staticMiss == nil {
+			return
+		}
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
 	}
-	c := &Context{Request: r, Response: w, app: a, homePath: homePath, path: r.URL.Path}
+	c := &Context{Request: r, Response: w, app: a, homePath: homePath, path: r.URL.Path, staticMiss: staticMiss}
 	defer func() {
 		// net/http removes the temporary files of its own request's
 		// form only, and c.Request is often a copy (WithContext in a
@@ -241,6 +248,14 @@ func noNilError(result any, err error) (any, error) {
 
 // route finds the request's endpoint and calls it.
 func (a *Application) route(c *Context) (any, error) {
+	if c.staticMiss != nil {
+		// /static/ belongs to StaticDir: what it has not is not there,
+		// whatever the patterns say.
+		if c.staticMiss.Status == http.StatusNotFound && a.NotFound != nil {
+			return a.NotFound(c)
+		}
+		return nil, c.staticMiss
+	}
 	ep, params, rest := a.routes.match(c.path, &c.sink)
 	if ep == nil {
 		if a.NotFound != nil {
