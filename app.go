@@ -76,12 +76,17 @@ type Application struct {
 
 	// StaticDir is the folder served under /static/ by the top-level
 	// application, without directory listings and with no way out of the
-	// folder (symbolic links that leave it are refused). New sets
-	// "static"; "" turns static files off.
+	// folder (symbolic links that leave it are refused). A file found is
+	// sent as it is, before the processors; a /static/ path that names no
+	// file, or a method other than GET and HEAD, is answered as any other
+	// request the application cannot serve: through the processors and
+	// NotFound, with the error page a browser gets. New sets "static";
+	// "" turns static files off.
 	StaticDir string
 
-	// NotFound, when set, answers requests that match no pattern
-	// (web.py's app.notfound). Nil answers 404 "not found".
+	// NotFound, when set, answers requests that match no pattern, and
+	// those for a static file that is not there (web.py's app.notfound).
+	// Nil answers 404 "not found".
 	NotFound func(*Context) (any, error)
 
 	routes     *routeTable
@@ -184,22 +189,27 @@ func (a *Application) core(w http.ResponseWriter, r *http.Request) {
 	default:
 		homePath, r = strippedPrefix(r)
 	}
+	var staticMiss *Error
 	if !mounted && a.StaticDir != "" && strings.HasPrefix(r.URL.Path, "/static/") {
-		a.serveStatic(w, r)
-		return
+		if staticMiss = a.serveStatic(w, r); staticMiss == nil {
+			return
+		}
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
 	}
-	c := &Context{Request: r, Response: w, app: a, homePath: homePath, path: r.URL.Path}
-	result, err := a.run(c)
-	a.respond(c, result, err)
-	if c.upload != nil {
+	c := &Context{Request: r, Response: w, app: a, homePath: homePath, path: r.URL.Path, staticMiss: staticMiss}
+	defer func() {
 		// net/http removes the temporary files of its own request's
 		// form only, and c.Request is often a copy (WithContext in a
-		// middleware or a mount), so remove the ones Input made.
-		c.upload.RemoveAll()
-	}
+		// middleware or a mount), so remove the ones Input made; also
+		// when an aborted response panics through here.
+		if c.upload != nil {
+			c.upload.RemoveAll()
+		}
+	}()
+	result, err := a.run(c)
+	a.respondSafely(c, result, err)
 }
 
 // run calls the processors and the handler, turning a panic into errPanic.
@@ -219,13 +229,33 @@ func (a *Application) run(c *Context) (result any, err error) {
 
 func (a *Application) process(c *Context, i int) (any, error) {
 	if i < len(a.processors) {
-		return a.processors[i](c, func() (any, error) { return a.process(c, i+1) })
+		return noNilError(a.processors[i](c, func() (any, error) { return a.process(c, i+1) }))
 	}
-	return a.route(c)
+	return noNilError(a.route(c))
+}
+
+// noNilError passes a result on with a nil *Error returned as an error
+// made a nil error. A helper that returns (T, *Error) makes one whenever
+// it succeeds and its caller returns the pair: the interface is not nil,
+// but the handler meant no error. Done where results come back, so that
+// every processor sees nil as well.
+func noNilError(result any, err error) (any, error) {
+	if he, ok := err.(*Error); ok && he == nil {
+		return result, nil
+	}
+	return result, err
 }
 
 // route finds the request's endpoint and calls it.
 func (a *Application) route(c *Context) (any, error) {
+	if c.staticMiss != nil {
+		// /static/ belongs to StaticDir: what it has not is not there,
+		// whatever the patterns say.
+		if c.staticMiss.Status == http.StatusNotFound && a.NotFound != nil {
+			return a.NotFound(c)
+		}
+		return nil, c.staticMiss
+	}
 	ep, params, rest := a.routes.match(c.path, &c.sink)
 	if ep == nil {
 		if a.NotFound != nil {

@@ -41,6 +41,9 @@ type Context struct {
 	sink     endpointSink
 	upload   *multipart.Form // parsed by Input; its temporary files are removed after the response
 	fatal    error           // a misuse found during the request that must answer 500
+	started  bool            // the response may have been written: no error page can follow
+
+	staticMiss *Error // why StaticDir could not serve this /static/ path
 }
 
 // Context returns the request's context, with the values middleware

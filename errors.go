@@ -25,6 +25,9 @@ import (
 // request's session changes, and when the handler wrapped the *Error with
 // context (fmt.Errorf("saving: %w", web.InternalError())), the whole
 // error is logged.
+//
+// A nil *Error returned as the error, as from a helper of type
+// func() (T, *web.Error) whose pair the handler returns, is no error.
 type Error struct {
 	Status   int    // the HTTP status code
 	Message  string // the response body; empty means the lower-case status text
@@ -34,6 +37,10 @@ type Error struct {
 // Error returns the message, or the lower-case status text, as web.py
 // writes it ("not found", "bad request").
 func (e *Error) Error() string {
+	if e == nil {
+		// An error type that wraps one builds its message from this.
+		return "<nil *web.Error>"
+	}
 	if e.Message != "" {
 		return e.Message
 	}
@@ -55,6 +62,11 @@ func HTTPError(status int, body string) *Error {
 // relative url is resolved against the request path and prefixed with
 // the application's home, as web.redirect does. In URLs it is also the
 // target of a redirect rule: "/old", web.Redirect("/new").
+//
+// A 301 says the page has moved for good, and browsers cache it: they go
+// straight to the target from then on, without asking the server again.
+// For a redirect that depends on the moment, such as "go to the login
+// page", use SeeOther (after a POST) or Found.
 func Redirect(url string) *Error { return &Error{Status: http.StatusMovedPermanently, Location: url} }
 
 // Found answers 302 Found with a Location header (web.found).

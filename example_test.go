@@ -179,11 +179,11 @@ func ExampleContext_Context() {
 func ExampleStorage_File() {
 	app, _ := web.New(web.URLs{
 		"/upload", func(c *web.Context) (any, error) {
-			in, err := c.Input(web.Required("myfile"))
+			in, err := c.Input(web.RequiredFile("myfile"))
 			if err != nil {
-				return nil, err // 400 "missing input: myfile"
+				return nil, err // 400 "missing file: myfile"
 			}
-			f := in.File("myfile")
+			f := in.File("myfile") // not nil: RequiredFile saw to it
 			r, err := f.Open()
 			if err != nil {
 				return nil, err
@@ -211,6 +211,25 @@ func ExampleStorage_File() {
 	fmt.Println(w.Code, w.Body)
 	// Output:
 	// 200 notes.txt: "hello, upload" (13 bytes), note "for the record"
+}
+
+// RequiredFile asks for a file part, which a field of the same name is
+// not: Required("myfile") would let both through, and File would be nil.
+func ExampleRequiredFile() {
+	app, _ := web.New(web.URLs{
+		"/upload", func(c *web.Context) (any, error) {
+			in, err := c.Input(web.RequiredFile("myfile"))
+			if err != nil {
+				return nil, err
+			}
+			return "got " + in.File("myfile").Filename, nil
+		},
+	})
+	show(app, "POST", "/upload", "myfile=x")
+	show(app, "POST", "/upload?myfile=x", "")
+	// Output:
+	// POST /upload -> 400 missing file: myfile
+	// POST /upload?myfile=x -> 400 missing file: myfile
 }
 
 // Cookies is web.cookies(*required, **defaults): a missing required

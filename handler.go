@@ -61,7 +61,7 @@ func newEndpoint(pattern string, index int, target any) (*endpoint, error) {
 		if t == nil {
 			return fail("target is a nil *Application")
 		}
-		if strings.HasSuffix(pattern, "/") || isRegexPattern(pattern) || strings.ContainsAny(pattern, ":*") {
+		if pattern == "" || strings.HasSuffix(pattern, "/") || isRegexPattern(pattern) || strings.ContainsAny(pattern, ":*") {
 			return fail("a sub-application is mounted at a literal prefix without a trailing slash, such as \"/blog\"")
 		}
 		ep.mount = t

@@ -78,15 +78,35 @@ type InputOption func(*inputSpec)
 
 type inputSpec struct {
 	required []string
+	files    []string // keys that must name a file part
 	defaults map[string][]string
 	query    bool
 	body     bool
 }
 
 // Required names keys that must be present; when one is missing, Input
-// returns an error that answers 400 and names the missing keys.
+// returns an error that answers 400 and names the missing keys. A value
+// or a file satisfies it alike: RequiredFile asks for a file.
 func Required(keys ...string) InputOption {
 	return func(s *inputSpec) { s.required = append(s.required, keys...) }
+}
+
+// RequiredFile names keys under which a multipart body must carry a
+// file; when one has none, Input returns an error that answers 400 and
+// names the missing keys. Required is not enough for an upload: a plain
+// field, a query parameter or a browser's empty file input (sent as a
+// field with no file name) has the key too, and then File returns nil.
+//
+//	in, err := c.Input(web.RequiredFile("photo"))
+//	if err != nil {
+//		return nil, err // 400 "missing file: photo"
+//	}
+//	f := in.File("photo") // never nil here
+//
+// A file is only ever in the body: with FromQuery, no key has one.
+// Cookies ignores RequiredFile.
+func RequiredFile(keys ...string) InputOption {
+	return func(s *inputSpec) { s.files = append(s.files, keys...) }
 }
 
 // Default gives key a value when the request does not carry it. Several
@@ -110,8 +130,8 @@ func FromBody() InputOption { return func(s *inputSpec) { s.query = false } }
 // body (urlencoded or multipart), like web.input(). A key present in both
 // takes the body's value: the form the user submitted wins over the URL it
 // was posted to. The files of a multipart body are read with File and
-// Files. Missing required keys give an error that answers 400; a body
-// over MaxBodyBytes gives one that answers 413.
+// Files. Missing required keys or files give an error that answers 400; a
+// body over MaxBodyBytes gives one that answers 413.
 //
 //	in, err := c.Input(web.Required("name"), web.Default("page", "1"))
 //	if err != nil {
@@ -140,13 +160,23 @@ func (c *Context) Input(opts ...InputOption) (*Storage, error) {
 	if missing := st.missing(spec.required); len(missing) > 0 {
 		return st, BadRequest("missing input: " + strings.Join(missing, ", "))
 	}
+	var noFile []string
+	for _, k := range spec.files {
+		if len(st.files[k]) == 0 {
+			noFile = append(noFile, k)
+		}
+	}
+	if len(noFile) > 0 {
+		return st, BadRequest("missing file: " + strings.Join(noFile, ", "))
+	}
 	return st, nil
 }
 
 // Cookies returns the request's cookies by name, like web.cookies():
 // Required names cookies that must be sent, and a missing one gives an
 // error that answers 400 naming it; Default gives a value to a cookie the
-// request does not carry. (FromQuery and FromBody mean nothing here.)
+// request does not carry. (FromQuery, FromBody and RequiredFile mean
+// nothing here.)
 //
 //	ck, err := c.Cookies(web.Required("token"), web.Default("theme", "light"))
 //	if err != nil {

@@ -258,3 +258,48 @@ func TestCookiesStorage(t *testing.T) {
 		}
 	}
 }
+
+// RequiredFile asks for a file part: a field, a query parameter or a
+// browser's empty file input (a part without a file name) of that name
+// is not one, though Required takes each of them.
+func TestRequiredFile(t *testing.T) {
+	multipartOf := func(parts ...upload) func() (io.Reader, string) {
+		return func() (io.Reader, string) { return uploadBody(t, parts...) }
+	}
+	urlencoded := func(form string) func() (io.Reader, string) {
+		return func() (io.Reader, string) { return strings.NewReader(form), "application/x-www-form-urlencoded" }
+	}
+	file := []web.InputOption{web.RequiredFile("photo")}
+	tests := []struct {
+		name, target string
+		body         func() (io.Reader, string)
+		opts         []web.InputOption
+		code         int
+		want         string
+	}{
+		{"a file", "/", multipartOf(upload{"photo", "p.png", "x"}), file, 200, "p.png 1 x"},
+		{"an empty file", "/", multipartOf(upload{"photo", "p.png", ""}), file, 200, "p.png 0 "},
+		{"a multipart field", "/", multipartOf(upload{"photo", "", "x"}), file, 400, "missing file: photo"},
+		{"an empty file input", "/", multipartOf(upload{"photo", "", ""}), file, 400, "missing file: photo"},
+		{"an urlencoded field", "/", urlencoded("photo=x"), file, 400, "missing file: photo"},
+		{"a query parameter", "/?photo=x", urlencoded(""), file, 400, "missing file: photo"},
+		{"FromQuery", "/", multipartOf(upload{"photo", "p.png", "x"}), []web.InputOption{web.FromQuery(), web.RequiredFile("photo")}, 400, "missing file: photo"},
+		{"Required takes a field", "/", multipartOf(upload{"photo", "", "x"}), []web.InputOption{web.Required("photo")}, 200, "nil"},
+		{"several missing", "/", multipartOf(upload{"a", "a.txt", "x"}), []web.InputOption{web.RequiredFile("a", "b", "photo")}, 400, "missing file: b, photo"},
+		{"values first", "/", urlencoded(""), []web.InputOption{web.Required("title"), web.RequiredFile("photo")}, 400, "missing input: title"},
+	}
+	for _, tt := range tests {
+		app := newApp(t, web.URLs{"/", func(c *web.Context) (any, error) {
+			in, err := c.Input(tt.opts...)
+			if err != nil {
+				return nil, err
+			}
+			return describe(in.File("photo")), nil
+		}})
+		body, ctype := tt.body()
+		w := serve(app, "POST", tt.target, body, "Content-Type", ctype)
+		if w.Code != tt.code || w.Body.String() != tt.want {
+			t.Errorf("%s: got %d %q, want %d %q", tt.name, w.Code, w.Body, tt.code, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -188,5 +189,47 @@ func TestMountPath(t *testing.T) {
 		if w.Body.String() != tt.body || w.Header().Get("Location") != tt.location {
 			t.Errorf("GET %s = %d %q Location %q; want %q %q", tt.target, w.Code, w.Body, w.Header().Get("Location"), tt.body, tt.location)
 		}
+	}
+}
+
+// The pattern "" matches the empty path a sub-application gets for its
+// bare prefix, as in web.py, whose docs send it on to the index:
+// urls = ("", "reblog", "/(.*)", "blog").
+func TestEmptyPatternInSubApp(t *testing.T) {
+	blog := newApp(t, web.URLs{
+		"", web.SeeOther("/"),
+		"/", say("blog-index"),
+		"/:post", ctxInfo,
+	})
+	wiki := newApp(t, web.URLs{"", say("wiki-root"), "/", say("wiki-index")})
+	app := newApp(t, web.URLs{
+		"/blog", blog,
+		"/wiki", wiki,
+		"/", say("root"),
+	})
+	tests := []struct{ target, want string }{
+		{"/blog", "303 http://example.com/blog/"},
+		{"/blog?page=2", "303 http://example.com/blog/?page=2"},
+		{"/blog/", "200 blog-index"},
+		{"/blog/x", "200 /x|/blog|http://example.com/blog||/x|/x"},
+		{"/wiki", "200 wiki-root"},
+		{"/wiki/", "200 wiki-index"},
+		{"/", "200 root"},
+	}
+	for _, tt := range tests {
+		w := serve(app, "GET", tt.target, nil)
+		got := strings.TrimSpace(fmt.Sprint(w.Code, " ", w.Header().Get("Location"), " ", w.Body))
+		got = strings.Join(strings.Fields(got), " ")
+		if got != tt.want {
+			t.Errorf("GET %s = %q, want %q", tt.target, got, tt.want)
+		}
+	}
+	// Under http.StripPrefix("/app", ...) the bare prefix is the empty
+	// path too, as under a WSGI server's SCRIPT_NAME.
+	mux := http.NewServeMux()
+	mux.Handle("/app/", http.StripPrefix("/app", wiki))
+	mux.Handle("/app", http.StripPrefix("/app", wiki))
+	if w := serve(mux, "GET", "/app", nil); w.Code != 200 || w.Body.String() != "wiki-root" {
+		t.Errorf("GET /app under StripPrefix = %d %q, want 200 wiki-root", w.Code, w.Body)
 	}
 }

@@ -23,9 +23,10 @@ import (
 // 0.0.0.0:8080, web.py's). The client address is 127.0.0.1. Every
 // middleware installed with Use runs, sessions included; cookies are only
 // what header carries, since there is no jar (package webtest has one).
-// An error means the request could not be built; any status is a
-// response.
-func (a *Application) Request(path, method string, body any, header http.Header) (*http.Response, error) {
+// An error means the request could not be built, or that the response
+// was aborted (a panic with http.ErrAbortHandler, which net/http answers
+// by dropping the connection); any status is a response.
+func (a *Application) Request(path, method string, body any, header http.Header) (resp *http.Response, err error) {
 	if method == "" {
 		method = http.MethodGet
 	}
@@ -53,6 +54,16 @@ func (a *Application) Request(path, method string, body any, header http.Header)
 		RemoteAddr: "127.0.0.1:0",
 	}
 	w := &recorder{header: http.Header{}}
+	defer func() {
+		// A server would drop the connection; a client in process
+		// would otherwise crash with its caller.
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			resp, err = nil, fmt.Errorf("web: Request %s %s: the response was aborted: %w", method, path, http.ErrAbortHandler)
+		}
+	}()
 	a.ServeHTTP(w, r)
 	return w.result(r), nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 	"strings"
 )
@@ -42,6 +43,32 @@ func (a *Application) respond(c *Context, result any, err error) {
 	a.writeResult(c, status, result)
 }
 
+// respondSafely is respond with a panic in the result's own code (the
+// String or Read method of a result) logged with its stack, as run logs
+// a handler's. While nothing has been written it answers 500; after the
+// status has gone out, it aborts the response, so that the client sees
+// a failure rather than a cut body it could take for a whole one.
+func (a *Application) respondSafely(c *Context, result any, err error) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		a.logger().Error("web: panic writing the response", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		if c.started {
+			panic(http.ErrAbortHandler)
+		}
+		// A 201's Location was set before its body failed.
+		c.Response.Header().Del("Location")
+		writeError(c, &Error{Status: http.StatusInternalServerError})
+	}()
+	a.respond(c, result, err)
+}
+
 // httpError returns the *Error that err answers with, logging what an
 // operator must see: any error that carries no status (answered 500), a
 // status no response can have, and the cause around a 5xx *Error that
@@ -53,6 +80,12 @@ func (a *Application) httpError(c *Context, err error) *Error {
 		if err != errPanic {
 			a.logger().Error("web: handler error", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 		}
+		return &Error{Status: http.StatusInternalServerError}
+	case he == nil:
+		// noNilError cleared a nil *Error returned as the error itself;
+		// one inside a wrap chain carries no status to answer with.
+		a.logger().Error("web: handler error wraps a nil *web.Error; return a nil error for success",
+			"method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 		return &Error{Status: http.StatusInternalServerError}
 	case !validStatus(he.Status):
 		a.logger().Error(fmt.Sprintf("web: handler returned an error with status %d; a response status is 200 to 999", he.Status),
@@ -112,6 +145,7 @@ func (a *Application) writeResult(c *Context, status int, result any) {
 	if !isText {
 		switch v := result.(type) {
 		case http.Handler:
+			c.started = true
 			v.ServeHTTP(w, c.Request) // it writes the whole response, status included
 			return
 		case io.Closer:
@@ -172,6 +206,7 @@ func (a *Application) stream(c *Context, status int, r io.Reader) {
 		h.Set("Content-Type", http.DetectContentType(head))
 		r = br
 	}
+	c.started = true
 	w.WriteHeader(status)
 	if c.Request.Method != http.MethodHead {
 		if _, err := io.Copy(w, r); err != nil {
@@ -237,6 +272,7 @@ const sniffLen = 512
 // writeBody writes a body of known length; HEAD gets the headers only.
 func writeBody(c *Context, status int, body string) {
 	w := c.Response
+	c.started = true
 	if bodiless(status) {
 		w.WriteHeader(status)
 		return

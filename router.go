@@ -47,6 +47,12 @@ import (
 //     prefix matched by whole segments, so "/blog" serves /blog/... but
 //     not /blogger (web.py's sub-application);
 //   - any other http.Handler, served as is.
+//
+// The pattern "" matches the empty path, which is what a sub-application
+// mounted at "/blog" gets for /blog itself (and an application under
+// http.StripPrefix("/app", app) for /app): web.py's sub-applications
+// send it on to their index with "", web.SeeOther("/"), which goes to
+// /blog/. Without it, /blog answers 404, as in web.py.
 type URLs []any
 
 // Params holds a request's URL captures in the order they appear in the
@@ -155,9 +161,6 @@ func compileRoutes(urls URLs) (*routeTable, error) {
 			return nil, &PatternError{Pattern: pattern, Index: n,
 				Reason: fmt.Sprintf("no target: URLs has %d entries, and it must hold pattern, target pairs", len(urls))}
 		}
-		if pattern == "" {
-			return nil, &PatternError{Pattern: pattern, Index: n, Reason: "empty pattern"}
-		}
 		if first, dup := seen[pattern]; dup {
 			return nil, &PatternError{Pattern: pattern, Index: n, Conflict: pattern,
 				Reason: fmt.Sprintf("listed twice (entries %d and %d); the second can never match", first, n)}
@@ -170,7 +173,9 @@ func compileRoutes(urls URLs) (*routeTable, error) {
 		switch {
 		case ep.mount != nil:
 			rt.segments = append(rt.segments, segment{single: ep})
-		case isRegexPattern(pattern):
+		case pattern == "" || isRegexPattern(pattern):
+			// "" is no tree path; as a regex it matches the empty path
+			// alone, which is what it is for.
 			re, err := regexp.Compile(`^(?:` + pattern + `)\z`)
 			if err != nil {
 				return nil, &PatternError{Pattern: pattern, Index: n, Reason: "invalid regular expression: " + err.Error()}
@@ -207,7 +212,7 @@ func (rt *routeTable) addTreePattern(ep *endpoint) error {
 			probe := httprouter.New()
 			if tryHandle(probe, prev) == "" && tryHandle(probe, ep) != "" {
 				return &PatternError{Pattern: ep.pattern, Index: ep.index, Conflict: prev.pattern,
-					Reason: "httprouter cannot hold both (" + reason + "); to let the first win, write the second as a web.py regex such as \"/user/([^/]+)\""}
+					Reason: "httprouter cannot hold both (" + reason + "); " + conflictAdvice(prev.pattern, ep.pattern)}
 			}
 		}
 		return &PatternError{Pattern: ep.pattern, Index: ep.index, Reason: reason}
@@ -252,7 +257,8 @@ func (rt *routeTable) match(path string, sink *endpointSink) (ep *endpoint, para
 			// web.py matches a mount with startswith, which hands
 			// "/blogger" to the application at "/blog" as "ger"; match
 			// whole segments only. The prefix alone still reaches the
-			// child, with an empty path that it answers 404 as web.py does.
+			// child, with an empty path that its pattern "" matches, or
+			// else that it answers 404, as web.py does.
 			if rest, ok := strings.CutPrefix(path, seg.single.pattern); ok && (rest == "" || rest[0] == '/') {
 				return seg.single, nil, rest
 			}

@@ -272,7 +272,7 @@ func TestPatternErrors(t *testing.T) {
 		{"bad regex", web.URLs{"/ok", say("1"), `/items/(\d+`, say("2")}, `/items/(\d+`, "", "regular expression"},
 		{"odd length", web.URLs{"/a", say("1"), "/b"}, "/b", "", "target"},
 		{"non-string pattern", web.URLs{"/a", say("1"), 42, say("2")}, "42", "", "string"},
-		{"empty pattern", web.URLs{"", say("1")}, "", "", "empty"},
+		{"mount at the empty pattern", web.URLs{"", sub}, "", "", "sub-application"},
 		{"no leading slash", web.URLs{"count", say("1")}, "count", "", "/"},
 		{"nil target", web.URLs{"/a", nil}, "/a", "", "nil"},
 		{"nil pointer target", web.URLs{"/a", (*say)(nil)}, "/a", "", "nil"},

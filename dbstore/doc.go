@@ -15,7 +15,8 @@
 // the cleanup cheap. schema.sql at the top of the repository is the DDL
 // to run by hand; WithCreateTable runs the same statements (see Schema).
 // The table <name>_lock holds the leases of Locking and stays empty
-// otherwise.
+// otherwise. When no secret key is configured, the table also holds the
+// row "secret-key": the generated signing key (see Across processes).
 //
 // # Statements
 //
@@ -48,8 +49,17 @@
 //
 // # Across processes
 //
-// Several instances must sign cookies with the same key (SECRET_KEY, or
-// session.Config.SecretKeys): a generated key file belongs to one machine.
+// Several instances must sign cookies with the same key. SECRET_KEY, or
+// session.Config.SecretKeys, gives them one. Without it, and without a
+// session.Config.KeyFile (a file belongs to one machine), the Manager
+// keeps its generated key in the store (Store.SharedKey): the first
+// instance writes it to the row "secret-key" of the table and the others
+// read it, so they agree. That row is the signing key in the clear:
+// whoever can SELECT from the table, or reads a dump or a backup of the
+// database, can forge cookies the application accepts (a session cookie
+// for an id of their choosing, any signed cookie). In production, set
+// SECRET_KEY on every instance and keep the key out of the database.
+//
 // The session package keeps the concurrent requests of one session in
 // order within one process. Locking returns the store with
 // session.Locker, which extends that to every process sharing the

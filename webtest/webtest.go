@@ -15,10 +15,20 @@
 //
 // Requests are served in process, without a network or a listener: the
 // handler sees a server-side request as net/http would build it, with the
-// client address in RemoteAddr, and its response is recorded whole.
+// client address in RemoteAddr, and its response is recorded whole. The
+// site is http://example.com, or https://example.com with Client.TLS,
+// which a session cookie with Secure: session.Yes needs to come back.
+//
+// A test that builds a session.Manager should give its Config
+// SecretKeys (any string of 32 bytes or more). Without a key, and
+// without SECRET_KEY in the environment, session.New generates one and,
+// for a store in memory, writes it to session.key in the working
+// directory: under go test, the package's folder, where the file then
+// lies among the sources, waiting to be committed.
 package webtest
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,7 +51,7 @@ type TB interface {
 
 // BaseURL is where a Client's handler seems to be served. Paths given to
 // Get, PostForm and Do are resolved against it, and the jar files the
-// cookies under its host.
+// cookies under its host. With Client.TLS, the scheme is https.
 const BaseURL = "http://example.com"
 
 // RemoteAddr is the client address the handler sees in
@@ -59,6 +69,12 @@ type Client struct {
 	// RemoteAddr is the client address the handler sees; "" means
 	// RemoteAddr (192.0.2.1:1234).
 	RemoteAddr string
+	// TLS makes the client talk to https://example.com, as to a site
+	// with a certificate: the handler sees Request.TLS set, and the jar
+	// sends back cookies marked Secure, which it keeps from a plain
+	// http client as a browser does. A session.Manager with Secure: Yes
+	// needs it, or each request starts a new session without a word.
+	TLS bool
 
 	t      TB
 	h      http.Handler
@@ -135,7 +151,7 @@ func (c *Client) Do(req *http.Request) *Response {
 	out := req.Clone(req.Context())
 	out.RequestURI = "" // set by httptest.NewRequest; a client must not send it
 	if !out.URL.IsAbs() {
-		out.URL = c.base.ResolveReference(out.URL)
+		out.URL = c.baseURL().ResolveReference(out.URL)
 		out.Host = ""
 	}
 	for k, vs := range c.Header {
@@ -161,6 +177,15 @@ func (c *Client) Do(req *http.Request) *Response {
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: string(body), Request: resp.Request, cookies: resp.Cookies()}
 }
 
+// baseURL is BaseURL, or its https twin with TLS.
+func (c *Client) baseURL() *url.URL {
+	u := *c.base
+	if c.TLS {
+		u.Scheme = "https"
+	}
+	return &u
+}
+
 func (c *Client) remoteAddr() string {
 	if c.RemoteAddr != "" {
 		return c.RemoteAddr
@@ -169,8 +194,9 @@ func (c *Client) remoteAddr() string {
 }
 
 // Cookies returns the cookies the jar would send to the root of the site,
-// name and value only, as a browser sends them.
-func (c *Client) Cookies() []*http.Cookie { return c.jar.Cookies(c.base) }
+// name and value only, as a browser sends them: those marked Secure only
+// with TLS.
+func (c *Client) Cookies() []*http.Cookie { return c.jar.Cookies(c.baseURL()) }
 
 // Cookie returns the jar's cookie called name, or nil when it holds none.
 func (c *Client) Cookie(name string) *http.Cookie {
@@ -190,74 +216,13 @@ func (c *Client) SetCookie(ck *http.Cookie) {
 	if cp.Path == "" {
 		cp.Path = "/"
 	}
-	c.jar.SetCookies(c.base, []*http.Cookie{&cp})
+	c.jar.SetCookies(c.baseURL(), []*http.Cookie{&cp})
 }
 
 // DeleteCookie drops the jar's cookie called name (with Path "/"), as a
 // visitor who clears it by hand.
 func (c *Client) DeleteCookie(name string) {
-	c.jar.SetCookies(c.base, []*http.Cookie{{Name: name, Path: "/", MaxAge: -1}})
-}
-
-// Response is an answer, read whole.
-type Response struct {
-	Status int         // the status code, such as 200 or 303
-	Header http.Header // the response headers
-	Body   string      // the whole body
-	// Request is the request this is the answer to: after redirects
-	// that were followed, the last one, so Request.URL is where the
-	// client ended up.
-	Request *http.Request
-
-	cookies []*http.Cookie
-}
-
-// Cookie returns the cookie called name that this response set, with all
-// its attributes (HttpOnly, Path, MaxAge: -1 for a deletion), or nil. Only
-// the last response of a followed redirect counts; the jar has the rest.
-func (r *Response) Cookie(name string) *http.Cookie {
-	var found *http.Cookie
-	for _, ck := range r.cookies {
-		if ck.Name == name {
-			found = ck
-		}
-	}
-	return found
-}
-
-// Location returns the path and query of the Location header ("/login"),
-// or "" when there is none, so that tests need not spell out the host.
-func (r *Response) Location() string {
-	loc := r.Header.Get("Location")
-	u, err := url.Parse(loc)
-	if err != nil || loc == "" {
-		return loc
-	}
-	return u.RequestURI()
-}
-
-// String returns the exchange as curl -i would show it, for failure
-// messages: the request line, the status, the headers and the body.
-func (r *Response) String() string {
-	var b strings.Builder
-	if r.Request != nil {
-		fmt.Fprintf(&b, "%s %s\n", r.Request.Method, r.Request.URL.RequestURI())
-	}
-	fmt.Fprintf(&b, "HTTP/1.1 %d %s\n", r.Status, http.StatusText(r.Status))
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range r.Header {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
-		for _, v := range r.Header[k] {
-			fmt.Fprintf(&b, "%s: %s\n", k, v)
-		}
-	}
-	b.WriteString("\n")
-	b.WriteString(r.Body)
-	return b.String()
+	c.jar.SetCookies(c.baseURL(), []*http.Cookie{{Name: name, Path: "/", MaxAge: -1}})
 }
 
 // transport serves a client request with the handler, in process.
@@ -281,6 +246,10 @@ func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		sr.Host = req.URL.Host
 	}
 	sr.RemoteAddr = tr.remoteAddr
+	if req.URL.Scheme == "https" {
+		// What httptest.NewRequest sets for an https target.
+		sr.TLS = &tls.ConnectionState{Version: tls.VersionTLS12, HandshakeComplete: true, ServerName: req.URL.Hostname()}
+	}
 	if sr.Body == nil {
 		sr.Body = http.NoBody
 	}
