@@ -24,7 +24,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -92,64 +91,6 @@ func (s *Store) path(key string) (string, error) {
 		return "", err
 	}
 	return filepath.Join(s.dir, key), nil
-}
-
-// Load implements session.Store.
-func (s *Store) Load(_ context.Context, key string) ([]byte, time.Time, bool, error) {
-	p, err := s.path(key)
-	if err != nil {
-		return nil, time.Time{}, false, err
-	}
-	return s.load(p, 3)
-}
-
-func (s *Store) load(p string, retries int) ([]byte, time.Time, bool, error) {
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, time.Time{}, false, nil
-	}
-	if err != nil {
-		return nil, time.Time{}, false, fmt.Errorf("diskstore: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, time.Time{}, false, fmt.Errorf("diskstore: %w", err)
-	}
-	deadline := st.ModTime()
-	if !deadline.After(time.Now()) {
-		return nil, time.Time{}, false, nil
-	}
-	if !st.Mode().IsRegular() {
-		return nil, time.Time{}, false, fmt.Errorf("%w: %s is not a regular file", session.ErrCorrupt, filepath.Base(p))
-	}
-	data := make([]byte, 0, st.Size()+1)
-	data, err = readAll(f, data)
-	if err != nil {
-		return nil, time.Time{}, false, fmt.Errorf("diskstore: %w", err)
-	}
-	// A process sharing the folder may have swapped the file out while it
-	// was read, and reused it for another session: read it again then.
-	if now, err := os.Stat(p); err == nil && !os.SameFile(st, now) && retries > 0 {
-		return s.load(p, retries-1)
-	}
-	return data, deadline, true, nil
-}
-
-func readAll(r io.Reader, b []byte) ([]byte, error) {
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
 }
 
 // live reports whether p exists and has not expired.

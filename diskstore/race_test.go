@@ -1,7 +1,10 @@
 package diskstore
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,4 +68,78 @@ func TestCleanupSparesSessionsBeingCreated(t *testing.T) {
 	if lost+failed > 0 {
 		t.Fatalf("of %d creates racing %d cleanups: %d returned nil but the file is gone, %d failed", creates, sweeps.Load(), lost, failed)
 	}
+}
+
+// TestLoadRefusesAFileSwappedOnEveryTry guards load against handing out
+// the data of a file that was swapped out of the session's name while it
+// was read: the file may have been reused, as a spare, for another
+// session, whose write also gives it a time that is no deadline. A load
+// retries then, and when its last try meets a swap too, it fails rather
+// than return what it read, or take the session for expired.
+func TestLoadRefusesAFileSwappedOnEveryTry(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := filepath.Join(dir, storetest.Key("mine"))
+	held := filepath.Join(dir, "held")
+	mine, theirs := []byte(`{"who":"mine"}`), []byte(`{"who":"them"}`)
+	deadline := time.Now().Add(time.Hour)
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Error(err)
+		}
+		if err := os.Chtimes(name, deadline, deadline); err != nil {
+			t.Error(err)
+		}
+	}
+	write(p, mine)
+
+	// Another process: it puts a new file with this session's data under
+	// the session's name, and reuses the file it took out for another
+	// session, as a save does with its spares.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tmp := filepath.Join(dir, "tmp")
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			write(tmp, mine)
+			if err := os.Link(p, held); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := os.Rename(tmp, p); err != nil {
+				t.Error(err)
+				return
+			}
+			write(held, theirs)
+			os.Remove(held)
+		}
+	})
+	var refused int
+	var wrong error
+	for start := time.Now(); wrong == nil && refused < 50 && time.Since(start) < time.Second; {
+		data, _, found, err := s.load(p, 0)
+		switch {
+		case err != nil:
+			refused++
+		case !found:
+			wrong = errors.New("load found no session; the file was always there")
+		case !bytes.Equal(data, mine):
+			wrong = fmt.Errorf("load returned %q; want %s: it handed out another session's data", data, mine)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if wrong != nil {
+		t.Fatal(wrong)
+	}
+	t.Logf("%d loads met a swap and failed", refused)
 }
