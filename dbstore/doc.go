@@ -73,8 +73,10 @@
 //     busy"; a database that does not answer is a store failure instead).
 //     Unlock deletes the row if the token is still its own. While held,
 //     the lease is renewed every third of its length, so a slow request
-//     keeps it; a crashed process's lease runs out by itself
-//     (WithLockLease, default 10 s).
+//     keeps it; a renewal that fails is retried halfway to the lease's
+//     end, ever more often as the end nears, so that a brief failure of
+//     the database does not let another process take the lock. A crashed
+//     process's lease runs out by itself (WithLockLease, default 10 s).
 //   - A lock statement that gets no answer may still run: one sent while
 //     the database hangs runs when it wakes up. So the lease it asks for
 //     ends a tenth of a lease after the attempt's deadline (the first

@@ -164,8 +164,9 @@ func (c *client) mustGet(t testing.TB, path string, want string) {
 type probe struct {
 	execs, queries, prepares atomic.Int64
 
-	down      atomic.Bool // the server is gone: every call fails, no new connection
-	failWrite atomic.Bool // statements that write fail; reads work
+	down       atomic.Bool  // the server is gone: every call fails, no new connection
+	failWrite  atomic.Bool  // statements that write fail; reads work
+	writeFails atomic.Int64 // the writes failWrite failed
 
 	mu   sync.Mutex
 	log  []string
@@ -302,6 +303,7 @@ func (c *wrapConn) check(query string) error {
 		return driver.ErrBadConn
 	}
 	if c.p.failWrite.Load() && isWrite(query) {
+		c.p.writeFails.Add(1)
 		return errWrite
 	}
 	return nil

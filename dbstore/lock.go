@@ -217,16 +217,21 @@ type lease struct {
 	mu      sync.Mutex
 	timer   *time.Timer
 	stopped bool
+	// until is the lease's end as far as this process knows: the end
+	// asked for by the attempt that took it, then by the last renewal
+	// that got an answer. A renewal that failed may have run, but cannot
+	// be counted on.
+	until time.Time
 }
 
 // hold starts renewing the lease, which ends at until, and returns the
 // function that gives it back (the Lease's Release). The first renewal
 // comes at a third of a lease, or halfway to until if that is sooner (a
-// lease taken near the attempt's deadline).
+// lease taken near the attempt's deadline; see retry).
 func (l *LockingStore) hold(key, token string, until time.Time) func() {
-	h := &lease{l: l, key: key, token: token}
+	h := &lease{l: l, key: key, token: token, until: until}
 	h.mu.Lock()
-	h.timer = time.AfterFunc(min(l.lease/3, until.Sub(l.now())/2), h.renew)
+	h.timer = time.AfterFunc(h.retry(), h.renew)
 	h.mu.Unlock()
 	var once sync.Once
 	return func() { once.Do(h.release) }
@@ -243,13 +248,39 @@ func (h *lease) renew() {
 	l := h.l
 	ctx, cancel := context.WithTimeout(context.Background(), l.lease/3)
 	defer cancel()
-	n, err := l.exec(ctx, l.q.lockRenew, l.t(l.now().Add(l.lease)), h.key, h.token)
-	if err == nil && n == 0 {
+	until := l.now().Add(l.lease)
+	n, err := l.exec(ctx, l.q.lockRenew, l.t(until), h.key, h.token)
+	switch {
+	case err == nil && n == 0:
 		return // the lease is gone (run out and taken over): nothing to keep
+	case err == nil:
+		h.until = until
+		h.timer.Reset(l.lease / 3)
+	default:
+		// A failure is not fatal: the lease lasts until its end, and a
+		// retry comes before that end.
+		h.timer.Reset(h.retry())
 	}
-	// A failure is not fatal: the lease lasts until its end, and the next
-	// renewal tries again.
-	h.timer.Reset(l.lease / 3)
+}
+
+// minRetry is the shortest wait before a renewal, as a fraction of a
+// lease (10 ms for a lease of 1 s): a database that fails every statement
+// at once must not be retried in a busy loop.
+const minRetry = 100
+
+// retry returns how long to wait before renewing when the lease ends at
+// h.until: a third of a lease, or halfway to the end if that is sooner.
+// A lease taken near its attempt's deadline lasts less than a third of a
+// lease, and so may one whose renewals failed: a retry a third of a lease
+// after a failure would come after the end, when another process may
+// have taken the lock over, however briefly the database failed. Halving
+// the time left retries ever more often as the end nears; past the end,
+// the lease holds only until another process takes it, and the retries
+// come at the shortest wait.
+func (h *lease) retry() time.Duration {
+	l := h.l
+	left := h.until.Sub(l.now())
+	return min(l.lease/3, max(left/2, l.lease/minRetry))
 }
 
 // release deletes the lease if it is still ours. If the database does not

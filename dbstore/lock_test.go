@@ -123,3 +123,72 @@ func TestLockTimeout503(t *testing.T) {
 		})
 	}
 }
+
+// TestLeaseOutlivesFailedRenewals guards the retry of a failed renewal:
+// it must come before the lease's known end, not a third of a lease
+// later. A lease taken near the Lock's deadline ends a grace after that
+// deadline, sooner than a third of a lease, and a full lease whose
+// renewals failed twice has only a third of a lease left; a retry after
+// that end let another process take the lock from a holder still at
+// work, whose save was then refused (ErrFenced) and its change lost,
+// after a mere blip of the database.
+func TestLeaseOutlivesFailedRenewals(t *testing.T) {
+	const length = time.Second
+	cases := []struct {
+		name     string
+		lockWait time.Duration // the Lock's timeout, as the Manager's StoreTimeout bounds it
+		failures int64         // renewals that fail in a row
+		checkAt  time.Duration // when another process tries, after the lease's first end
+	}{
+		// Ends at 400 ms; the renewal at 200 ms fails.
+		{"near the deadline, one failure", 300 * time.Millisecond, 1, 450 * time.Millisecond},
+		// Ends at 1 s; the renewal at 333 ms fails, the one at 667 ms
+		// does not (this one held before the retries were fixed too).
+		{"full lease, one failure", 5 * time.Second, 1, 1100 * time.Millisecond},
+		// Ends at 1 s; the renewals at 333 ms and 667 ms fail, and the
+		// one 167 ms later too.
+		{"full lease, three failures", 5 * time.Second, 3, 1100 * time.Millisecond},
+	}
+	bg := context.Background()
+	for _, b := range backends {
+		for _, tc := range cases {
+			t.Run(b.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel() // each waits a lease out
+				dsn := b.dsn(t)
+				other := newStore(t, openDSN(t, b.dialect, dsn), dbstore.WithLockLease(length))
+				db, p := openWrapped(t, b.dialect, dsn)
+				mine, err := dbstore.New(db, other.Table(), dbstore.WithDialect(b.dialect), dbstore.WithLockLease(length))
+				if err != nil {
+					t.Fatal(err)
+				}
+				key := storetest.Key("renewed")
+				if err := mine.Save(bg, key, []byte(`{}`), time.Now().Add(time.Hour), session.Create); err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				ctx, cancel := context.WithTimeout(bg, tc.lockWait)
+				lease, err := mine.Locking().Lock(ctx, key)
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer lease.Release()
+
+				p.failWrite.Store(true)
+				for p.writeFails.Load() < tc.failures {
+					time.Sleep(time.Millisecond)
+				}
+				p.failWrite.Store(false)
+				time.Sleep(time.Until(start.Add(tc.checkAt)))
+
+				octx, ocancel := context.WithTimeout(bg, 50*time.Millisecond)
+				defer ocancel()
+				if ol, err := other.Locking().Lock(octx, key); err == nil {
+					defer ol.Release()
+					serr := mine.Locking().Save(session.WithLease(bg, lease.Token), key, []byte(`{"x":1}`), time.Now().Add(time.Hour), session.Update)
+					t.Fatalf("another process took the lock %v after this one took it, after %d failed renewal(s), and never released it; the holder's save then = %v", tc.checkAt, tc.failures, serr)
+				}
+			})
+		}
+	}
+}

@@ -24,7 +24,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -94,64 +93,6 @@ func (s *Store) path(key string) (string, error) {
 	return filepath.Join(s.dir, key), nil
 }
 
-// Load implements session.Store.
-func (s *Store) Load(_ context.Context, key string) ([]byte, time.Time, bool, error) {
-	p, err := s.path(key)
-	if err != nil {
-		return nil, time.Time{}, false, err
-	}
-	return s.load(p, 3)
-}
-
-func (s *Store) load(p string, retries int) ([]byte, time.Time, bool, error) {
-	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, time.Time{}, false, nil
-	}
-	if err != nil {
-		return nil, time.Time{}, false, fmt.Errorf("diskstore: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, time.Time{}, false, fmt.Errorf("diskstore: %w", err)
-	}
-	deadline := st.ModTime()
-	if !deadline.After(time.Now()) {
-		return nil, time.Time{}, false, nil
-	}
-	if !st.Mode().IsRegular() {
-		return nil, time.Time{}, false, fmt.Errorf("%w: %s is not a regular file", session.ErrCorrupt, filepath.Base(p))
-	}
-	data := make([]byte, 0, st.Size()+1)
-	data, err = readAll(f, data)
-	if err != nil {
-		return nil, time.Time{}, false, fmt.Errorf("diskstore: %w", err)
-	}
-	// A process sharing the folder may have swapped the file out while it
-	// was read, and reused it for another session: read it again then.
-	if now, err := os.Stat(p); err == nil && !os.SameFile(st, now) && retries > 0 {
-		return s.load(p, retries-1)
-	}
-	return data, deadline, true, nil
-}
-
-func readAll(r io.Reader, b []byte) ([]byte, error) {
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
-}
-
 // live reports whether p exists and has not expired.
 func live(p string) (bool, error) {
 	st, err := os.Stat(p)
@@ -165,17 +106,22 @@ func live(p string) (bool, error) {
 }
 
 // Save implements session.Store. The data is written to a spare file of
-// the folder, which is then swapped with the session's file in one atomic
-// rename: readers see the old session or the new one, never a part.
+// the folder, and its time set to the deadline, before the spare is
+// swapped with the session's file in one atomic rename: readers see the
+// old session or the new one, never a part, and a session's file never
+// has a time that is not its deadline. (A new session written straight
+// to its name would have the time of the write until the write is done,
+// and a cleanup meanwhile would remove it as expired.)
 //
 // Where the system can exchange two names atomically (Linux renameat2
-// with RENAME_EXCHANGE), the session's previous file becomes the next
-// spare, so a save creates no file: creating a file costs a journal
-// commit, most of a save's time on common file systems. A new session,
-// or a system without the exchange, takes a fresh temporary file and
-// renames it over the session's file. With Update, the exchange itself
-// fails when the file is gone, so a session deleted meanwhile, by this
-// process or another, is not written again.
+// with RENAME_EXCHANGE), an update makes the session's previous file the
+// next spare, so a save creates no file: creating a file costs a journal
+// commit, most of a save's time on common file systems. A new session's
+// spare takes its name in a rename that refuses to replace a file
+// (RENAME_NOREPLACE). A system without these renames the spare over the
+// session's name. With Update, the exchange itself fails when the file
+// is gone, so a session deleted meanwhile, by this process or another,
+// is not written again.
 func (s *Store) Save(_ context.Context, key string, data []byte, deadline time.Time, mode session.SaveMode) error {
 	p, err := s.path(key)
 	if err != nil {
@@ -189,13 +135,6 @@ func (s *Store) Save(_ context.Context, key string, data []byte, deadline time.T
 		if !ok {
 			return session.ErrNotFound
 		}
-	}
-	if mode == session.Create {
-		err := s.create(p, data, deadline)
-		if !errors.Is(err, fs.ErrExist) {
-			return err
-		}
-		// The key exists after all: replace it atomically, below.
 	}
 	// A spare removed under us (by the New of another process sharing the
 	// folder) is replaced by another; three in a row would be a folder
@@ -217,7 +156,20 @@ func (s *Store) swapIn(p string, data []byte, deadline time.Time, mode session.S
 	if err != nil {
 		return true, err
 	}
-	switch err := exchange(spare, p); {
+	// A new session has no file to exchange with: its spare takes the
+	// session's name, in a rename that fails if the name exists. The key
+	// comes from a fresh random id; should it exist after all, the
+	// exchange replaces that file, atomically too.
+	if mode == session.Create {
+		err = renameNew(spare, p)
+		if err == nil {
+			return true, s.syncAfterRename()
+		}
+	}
+	if mode == session.Update || errors.Is(err, fs.ErrExist) {
+		err = exchange(spare, p)
+	}
+	switch {
 	case err == nil:
 		s.putSpare(spare) // now the session's old file
 	case errors.Is(err, fs.ErrNotExist) && vanished(spare):
@@ -225,7 +177,7 @@ func (s *Store) swapIn(p string, data []byte, deadline time.Time, mode session.S
 	case errors.Is(err, fs.ErrNotExist) && mode == session.Update:
 		s.putSpare(spare)
 		return true, session.ErrNotFound
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errNoExchange):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errUnsupported):
 		if err := os.Rename(spare, p); err != nil {
 			if errors.Is(err, fs.ErrNotExist) && vanished(spare) {
 				return false, nil
@@ -244,23 +196,6 @@ func (s *Store) swapIn(p string, data []byte, deadline time.Time, mode session.S
 func vanished(name string) bool {
 	_, err := os.Lstat(name)
 	return errors.Is(err, fs.ErrNotExist)
-}
-
-// create writes a new session straight to its file. Its key comes from a
-// fresh random id that no client holds until this save has returned and
-// the cookie is sent, so nobody can read the file half-written; if the
-// process dies mid-write, the cookie is never sent and the orphan file,
-// whose time is not yet its deadline, goes at the next cleanup.
-func (s *Store) create(p string, data []byte, deadline time.Time) error {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("diskstore: %w", err)
-	}
-	_, err = f.Write(data)
-	if err := s.finish(f, err, deadline); err != nil {
-		return err
-	}
-	return s.syncAfterRename()
 }
 
 // finish ends the writing of f, whose write gave err: it syncs f when
@@ -339,6 +274,7 @@ func (s *Store) Delete(_ context.Context, key string) error {
 	return nil
 }
 
-// errNoExchange reports a system or file system that cannot swap two
-// names atomically.
-var errNoExchange = errors.New("diskstore: atomic exchange not supported")
+// errUnsupported reports a system or file system that cannot swap two
+// names atomically, or rename a file in a step that refuses to replace
+// another.
+var errUnsupported = errors.New("diskstore: atomic exchange or exclusive rename not supported")

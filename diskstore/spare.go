@@ -89,9 +89,10 @@ func (s *Store) writeSpare(data []byte, deadline time.Time) (string, error) {
 			return "", fmt.Errorf("diskstore: %w", err)
 		}
 		// Writing over the old content and cutting it to length frees no
-		// blocks when the size hardly changes, unlike O_TRUNC.
+		// blocks when the size hardly changes, unlike O_TRUNC. A fresh
+		// file has no old content to cut.
 		_, err = f.WriteAt(data, 0)
-		if err == nil {
+		if err == nil && reused {
 			err = f.Truncate(int64(len(data)))
 		}
 		err = s.finish(f, err, deadline)
