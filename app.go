@@ -264,6 +264,12 @@ func (a *Application) route(c *Context) (any, error) {
 		return nil, NotFound()
 	}
 	c.Params = params
+	return a.serve(c, ep, rest)
+}
+
+// serve calls the endpoint ep found for the request, whose path past a
+// mount's prefix is rest.
+func (a *Application) serve(c *Context, ep *endpoint, rest string) (any, error) {
 	switch {
 	case ep.mount != nil:
 		a.serveMount(c, ep, rest)

@@ -54,23 +54,10 @@ func newEndpoint(pattern string, index int, target any) (*endpoint, error) {
 	fail := func(reason string) (*endpoint, error) {
 		return nil, &PatternError{Pattern: pattern, Index: index, Reason: reason}
 	}
-	switch t := target.(type) {
-	case nil:
-		return fail("target is nil")
-	case *Application:
-		if t == nil {
-			return fail("target is a nil *Application")
+	if done, reason := ep.setValueTarget(target); done {
+		if reason != "" {
+			return fail(reason)
 		}
-		if pattern == "" || strings.HasSuffix(pattern, "/") || isRegexPattern(pattern) || strings.ContainsAny(pattern, ":*") {
-			return fail("a sub-application is mounted at a literal prefix without a trailing slash, such as \"/blog\"")
-		}
-		ep.mount = t
-		return ep, nil
-	case *Error:
-		if t == nil || t.Location == "" {
-			return fail("an *Error target must be a redirect such as web.Redirect(\"/new\")")
-		}
-		ep.redirect = t
 		return ep, nil
 	}
 	h, err := newHandlerType(target)
@@ -95,6 +82,33 @@ func newEndpoint(pattern string, index int, target any) (*endpoint, error) {
 		return ep, nil
 	}
 	return fail(fmt.Sprintf("target %T has none of the methods GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS, is not a func(*web.Context) (any, error) and is not an http.Handler", target))
+}
+
+// setValueTarget makes ep serve target when it is one of the targets known
+// by their type (a sub-application, a redirect) or nil, and reports
+// whether it was; reason says why such a target cannot be one.
+func (ep *endpoint) setValueTarget(target any) (done bool, reason string) {
+	switch t := target.(type) {
+	case nil:
+		return true, "target is nil"
+	case *Application:
+		pattern := ep.pattern
+		switch {
+		case t == nil:
+			return true, "target is a nil *Application"
+		case pattern == "" || strings.HasSuffix(pattern, "/") || isRegexPattern(pattern) || strings.ContainsAny(pattern, ":*"):
+			return true, "a sub-application is mounted at a literal prefix without a trailing slash, such as \"/blog\""
+		}
+		ep.mount = t
+		return true, ""
+	case *Error:
+		if t == nil || t.Location == "" {
+			return true, "an *Error target must be a redirect such as web.Redirect(\"/new\")"
+		}
+		ep.redirect = t
+		return true, ""
+	}
+	return false, ""
 }
 
 // funcTarget returns target as a function target when it is a function;
