@@ -32,7 +32,9 @@ const DefaultAddr = "0.0.0.0:8080"
 //	"[::1]"          tcp [::1]:8080
 //	"localhost:8000" tcp localhost:8000 (web.py refuses host names)
 //	"myhost:8000"    tcp myhost:8000, if /etc/hosts lists myhost
-//	"/tmp/app.sock"  unix /tmp/app.sock (any argument with a slash)
+//	"/tmp/app.sock"  unix /tmp/app.sock (any argument with a slash but
+//	                 a URL's "://"); a socket a killed process left is
+//	                 replaced, one that is in use is not
 //
 // Any other name is refused, with a message saying what to write: a name
 // is never looked up in DNS, so that a mistyped argument ("bogus",
@@ -47,7 +49,12 @@ func ParseAddr(arg string) (network, addr string, err error) {
 const hostsFile = "/etc/hosts"
 
 func parseAddr(arg, hosts string) (network, addr string, err error) {
-	if strings.Contains(arg, "/") {
+	switch {
+	case strings.Contains(arg, "://"):
+		return "", "", fmt.Errorf("web: address %q: write it without the scheme, as 127.0.0.1:8080 (a slash means a unix socket path)", arg)
+	case strings.HasPrefix(arg, "-"):
+		return "", "", fmt.Errorf("web: address %q: Run takes its address from the first argument, as web.py does; an application with flags calls Serve, with an address from web.ParseAddr(flag.Arg(0))", arg)
+	case strings.Contains(arg, "/"):
 		return "unix", arg, nil
 	}
 	host, port, err := splitAddr(arg)
@@ -159,7 +166,7 @@ func (a *Application) Run() error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen(network, addr)
+	ln, err := listen(network, addr)
 	if err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
@@ -172,6 +179,30 @@ func (a *Application) Run() error {
 		fmt.Print(banner(addr, ln.Addr())) // one write, whole lines for a script to read
 	}
 	return a.Serve(ctx, ln)
+}
+
+// listen listens on addr. A unix socket left by a process that was
+// killed (kill -9 removes nothing) is removed first, when nobody answers
+// on it: a socket someone listens on, or a file that is no socket, is
+// left alone and reported in use.
+func listen(network, addr string) (net.Listener, error) {
+	ln, err := net.Listen(network, addr)
+	if err == nil || network != "unix" || !errors.Is(err, syscall.EADDRINUSE) {
+		return ln, err
+	}
+	if fi, serr := os.Lstat(addr); serr != nil || fi.Mode()&os.ModeSocket == 0 {
+		return nil, err
+	}
+	if c, derr := net.Dial("unix", addr); derr == nil {
+		c.Close()
+		return nil, err // in use: another process serves it
+	} else if !errors.Is(derr, syscall.ECONNREFUSED) {
+		return nil, err
+	}
+	if rerr := os.Remove(addr); rerr != nil {
+		return nil, err
+	}
+	return net.Listen(network, addr)
 }
 
 // banner is what Run prints: a URL a person can open, with the host that

@@ -95,3 +95,45 @@ func TestBanner(t *testing.T) {
 		}
 	}
 }
+
+// A URL or a flag given as the address is refused with a message saying
+// what to write, not taken as a socket path or a host.
+func TestParseAddrHints(t *testing.T) {
+	for arg, want := range map[string]string{
+		"http://127.0.0.1:8080": "without the scheme",
+		"-debug":                "ParseAddr(flag.Arg(0))",
+	} {
+		if _, _, err := parseAddr(arg, hostsFile); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parseAddr(%q) = %v; want an error saying %q", arg, err, want)
+		}
+	}
+}
+
+// A socket file a killed process left behind is replaced; one that is
+// served is not.
+func TestListenReplacesAStaleSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listen("unix", path); err == nil {
+		t.Fatal("listen on a socket another listener serves succeeded")
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false) // as kill -9 leaves it
+	ln.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the stale socket is not there: %v", err)
+	}
+	ln, err = listen("unix", path)
+	if err != nil {
+		t.Fatalf("listen on a stale socket: %v", err)
+	}
+	ln.Close()
+	if err := os.WriteFile(path, []byte("not a socket"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listen("unix", path); err == nil {
+		t.Error("listen replaced a file that is no socket")
+	}
+}
