@@ -220,3 +220,42 @@ func ExampleSession_ID() {
 	// Output:
 	// same id: true length: 36
 }
+
+// A struct set in one request comes back from the store as a map, as
+// JSON decoding makes it; Decode gives it its type again.
+func ExampleSession_Decode() {
+	type cart struct {
+		Items []string
+		Total float64
+	}
+	m, err := session.New(session.NewMemoryStore(), session.Config{SecretKeys: []string{exampleKey}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+
+	srv := httptest.NewServer(m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromContext(r.Context())
+		if r.URL.Path == "/add" {
+			s.Set("cart", cart{Items: []string{"tea", "cake"}, Total: 7.5})
+			return
+		}
+		var c cart
+		if err := s.Decode("cart", &c); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "%T in the session; decoded: %d items, %.2f", s.Get("cart"), len(c.Items), c.Total)
+	})))
+	defer srv.Close()
+
+	ann := browser()
+	resp, err := ann.Get(srv.URL + "/add")
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	show(ann.Get(srv.URL + "/show"))
+	// Output:
+	// map[string]interface {} in the session; decoded: 2 items, 7.50
+}

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/gowebpy/web/session/internal/record"
@@ -48,4 +50,23 @@ func (s *Session) Time(key string) time.Time {
 		return t
 	}
 	return time.Time{}
+}
+
+// Decode stores the value of key in v, as json.Unmarshal would: a struct
+// or a slice that Set stored comes back from the store as the map[string]any
+// or []any JSON decoding makes of it, and Decode gives it its type again.
+// A missing key leaves v as it is and returns nil; Has tells the two apart.
+func (s *Session) Decode(key string, v any) error {
+	value := s.Get(key)
+	if value == nil {
+		return nil
+	}
+	b, err := json.Marshal(value)
+	if err == nil {
+		err = json.Unmarshal(b, v)
+	}
+	if err != nil {
+		return fmt.Errorf("session: decoding the value of %q: %w", key, err)
+	}
+	return nil
 }

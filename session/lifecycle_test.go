@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -124,4 +125,20 @@ func TestLateUseAfter500IsNotSaved(t *testing.T) {
 		t.Fatalf("status %d; want 500", w.Code)
 	}
 	expect(t, h.do("GET", "/count"), 200, "2")
+}
+
+// Decode leaves v alone for a missing key, and names the key when the
+// value does not fit v.
+func TestDecodeMissingAndMismatched(t *testing.T) {
+	s := detached(nil)
+	n := 7
+	if err := s.Decode("absent", &n); err != nil || n != 7 {
+		t.Errorf("Decode of a missing key = %v, n = %d; want nil and n untouched", err, n)
+	}
+	if err := s.Set("name", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Decode("name", &n); err == nil || !strings.Contains(err.Error(), `"name"`) {
+		t.Errorf("Decode of a string into an int = %v; want an error naming the key", err)
+	}
 }
