@@ -18,3 +18,7 @@ func NeedSQLite(t testing.TB) {
 		Skips.Skip(t, servicetest.SQLite, "this test binary was built with CGO_ENABLED=0")
 	}
 }
+
+// NumberPlaceholders is numberPlaceholders, for tests that write their own
+// statements.
+var NumberPlaceholders = numberPlaceholders

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,17 +20,7 @@ func bind(s *dbstore.Store, q string) string {
 	if s.Dialect() != dbstore.PostgreSQL {
 		return q
 	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return dbstore.NumberPlaceholders(q)
 }
 
 // timeArg is t as s's dialect stores it.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gowebpy/web/internal/deadline"
 	"github.com/gowebpy/web/session"
 )
 
@@ -106,7 +107,7 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (session.Lease, err
 	for held := false; ; held = true {
 		ok, until, err := l.attempt(ctx, key, token)
 		switch {
-		case err != nil && held && ended(ctx) != nil:
+		case err != nil && held && deadline.Err(ctx) != nil:
 			// The deadline cut an attempt short after the database had
 			// answered that the lease is held: the caller waited for the
 			// holder, and its last poll is no sign of a failing store.
@@ -134,41 +135,27 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (session.Lease, err
 // busy is the error of a Lock whose ctx ended while another holder kept
 // the lease.
 func (l *LockingStore) busy(ctx context.Context) error {
-	return fmt.Errorf("dbstore: lock in %s_lock: %w: %w", l.table, session.ErrLockTimeout, ended(ctx))
-}
-
-// ended returns ctx.Err(), or context.DeadlineExceeded once the deadline
-// of ctx has passed: a statement's error can come back from a context
-// derived with the same deadline, or from the driver's own timer, an
-// instant before ctx's timer fires.
-func ended(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-		return context.DeadlineExceeded
-	}
-	return nil
+	return fmt.Errorf("dbstore: lock in %s_lock: %w: %w", l.table, session.ErrLockTimeout, deadline.Err(ctx))
 }
 
 // attempt tries once to take the lease of key, by the deadline of ctx and
 // within a lease, and returns when the lease it asked for ends. When it
 // gets no answer, it queues the release of token.
 func (l *LockingStore) attempt(ctx context.Context, key, token string) (bool, time.Time, error) {
-	deadline := time.Now().Add(l.lease)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	by := time.Now().Add(l.lease) // the attempt's deadline
+	if d, ok := ctx.Deadline(); ok && d.Before(by) {
+		by = d
 	}
-	actx, cancel := context.WithDeadline(ctx, deadline)
+	actx, cancel := context.WithDeadline(ctx, by)
 	defer cancel()
 	now := l.now()
-	until := now.Add(min(time.Until(deadline)+l.grace(), l.lease))
+	until := now.Add(min(time.Until(by)+l.grace(), l.lease))
 	ok, err := l.tryLock(actx, key, token, now, until)
 	if err == nil {
 		return ok, until, nil
 	}
 	l.releaseLater(key, token, until.Sub(now)) // it may have run, or may yet
-	switch cerr := ended(ctx); {
+	switch cerr := deadline.Err(ctx); {
 	case cerr != nil:
 		return false, until, fmt.Errorf("dbstore: lock in %s_lock: no answer by the deadline: %w (%v)", l.table, cerr, err)
 	case actx.Err() != nil:

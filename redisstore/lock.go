@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/gowebpy/web/internal/deadline"
 	"github.com/gowebpy/web/session"
 )
 
@@ -162,7 +163,7 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (session.Lease, err
 		switch {
 		case err != nil:
 			l.cancelLater(k, token) // it may have reached Redis, or may yet
-			cerr := ended(ctx)
+			cerr := deadline.Err(ctx)
 			if cerr != nil && held {
 				// The deadline cut a poll short after Redis had answered
 				// that the lease is held: the caller waited for the
@@ -194,20 +195,7 @@ func (l *LockingStore) Lock(ctx context.Context, key string) (session.Lease, err
 // busy is the error of a Lock whose ctx ended while another holder kept
 // the lease.
 func busy(ctx context.Context) error {
-	return fmt.Errorf("redisstore: lock: %w: %w", session.ErrLockTimeout, ended(ctx))
-}
-
-// ended returns ctx.Err(), or context.DeadlineExceeded once the deadline
-// of ctx has passed: go-redis sets its connection's deadline from ctx's,
-// so its i/o timeout can come back an instant before ctx's timer fires.
-func ended(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-		return context.DeadlineExceeded
-	}
-	return nil
+	return fmt.Errorf("redisstore: lock: %w: %w", session.ErrLockTimeout, deadline.Err(ctx))
 }
 
 // Save implements session.Store. A Save(Update) made under a lease (a ctx
