@@ -40,15 +40,17 @@ func testLocker(t *testing.T, s session.Store) {
 	again.Release()
 }
 
-// testFencing: a write made under a lease that another holder has taken
-// since is refused, and the other holder's writes stand.
-func testFencing(t *testing.T, s session.Store) {
+// takeOver stores key, takes its lock as first and gives it back, as
+// when the lease runs out under a stalled holder, then takes it again as
+// second and saves {"v":2} under it. underFirst, if not nil, runs while
+// first holds the lock. The caller releases second.
+func takeOver(t *testing.T, s session.Store, key string, underFirst func(token string)) (first, second session.Lease) {
+	t.Helper()
 	ctx := context.Background()
 	l, ok := s.(session.Locker)
 	if !ok {
 		t.Skip("store does not implement session.Locker")
 	}
-	key := Key("fenced")
 	deadline := time.Now().Add(time.Hour)
 	if err := s.Save(ctx, key, []byte(`{"v":0}`), deadline, session.Create); err != nil {
 		t.Fatal(err)
@@ -57,21 +59,37 @@ func testFencing(t *testing.T, s session.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save(session.WithLease(ctx, first.Token), key, []byte(`{"v":1}`), deadline, session.Update); err != nil {
-		t.Fatalf("a save under the lease that holds the lock = %v", err)
+	if underFirst != nil {
+		underFirst(first.Token)
 	}
 	first.Release() // as if it ran out under a stalled holder
-	second, err := l.Lock(ctx, key)
+	second, err = l.Lock(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer second.Release()
 	if second.Token == first.Token {
+		second.Release()
 		t.Fatalf("two holds of the lock have the same token %q", first.Token)
 	}
 	if err := s.Save(session.WithLease(ctx, second.Token), key, []byte(`{"v":2}`), deadline, session.Update); err != nil {
+		second.Release()
 		t.Fatalf("a save of the new holder = %v", err)
 	}
+	return first, second
+}
+
+// testFencing: a write made under a lease that another holder has taken
+// since is refused, and the other holder's writes stand.
+func testFencing(t *testing.T, s session.Store) {
+	ctx := context.Background()
+	key := Key("fenced")
+	deadline := time.Now().Add(time.Hour)
+	first, second := takeOver(t, s, key, func(token string) {
+		if err := s.Save(session.WithLease(ctx, token), key, []byte(`{"v":1}`), deadline, session.Update); err != nil {
+			t.Fatalf("a save under the lease that holds the lock = %v", err)
+		}
+	})
+	defer second.Release()
 	stale := session.WithLease(ctx, first.Token)
 	if err := s.Save(stale, key, []byte(`{"v":"stale"}`), deadline, session.Update); !errors.Is(err, session.ErrFenced) {
 		t.Errorf("a save under a lease taken over = %v; want an error wrapping ErrFenced", err)
@@ -92,28 +110,9 @@ func testFencing(t *testing.T, s session.Store) {
 // error, whichever lease it is made under.
 func testFencedDelete(t *testing.T, s session.Store) {
 	ctx := context.Background()
-	l, ok := s.(session.Locker)
-	if !ok {
-		t.Skip("store does not implement session.Locker")
-	}
 	key := Key("fenced-delete")
-	deadline := time.Now().Add(time.Hour)
-	if err := s.Save(ctx, key, []byte(`{"v":0}`), deadline, session.Create); err != nil {
-		t.Fatal(err)
-	}
-	first, err := l.Lock(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first.Release() // as if it ran out under a stalled holder
-	second, err := l.Lock(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first, second := takeOver(t, s, key, nil)
 	defer second.Release()
-	if err := s.Save(session.WithLease(ctx, second.Token), key, []byte(`{"v":2}`), deadline, session.Update); err != nil {
-		t.Fatalf("a save of the new holder = %v", err)
-	}
 	stale, current := session.WithLease(ctx, first.Token), session.WithLease(ctx, second.Token)
 	if err := s.Delete(stale, key); !errors.Is(err, session.ErrFenced) {
 		t.Errorf("a delete under a lease taken over = %v; want an error wrapping ErrFenced", err)
