@@ -1,42 +1,15 @@
 package dbstore_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gowebpy/web/dbstore"
+	"github.com/gowebpy/web/internal/outagetest"
 	"github.com/gowebpy/web/session"
 )
-
-// logBuffer collects a Manager's log, safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// take returns the lines logged at level ERROR since the last call.
-func (b *logBuffer) take() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var errs []string
-	for _, line := range strings.Split(b.buf.String(), "\n") {
-		if strings.Contains(line, "level=ERROR") {
-			errs = append(errs, line)
-		}
-	}
-	b.buf.Reset()
-	return errs
-}
 
 // TestOutageAndRecovery takes the database away under a running app with
 // a fault-injecting driver: requests answer 503 with the cause logged
@@ -56,7 +29,7 @@ func TestOutageAndRecovery(t *testing.T) {
 				if locked {
 					store = store.(*dbstore.Store).Locking()
 				}
-				logs := &logBuffer{}
+				logs := &outagetest.Log{}
 				h := countApp(t, store, session.Config{Logger: slog.New(slog.NewTextHandler(logs, nil))}, nil)
 				c := &client{h: h}
 				c.mustGet(t, "/count", "1")
@@ -75,7 +48,7 @@ func TestOutageAndRecovery(t *testing.T) {
 				// cause, however many requests met it.
 				loggedOnce := func(want string) {
 					t.Helper()
-					lines := logs.take()
+					lines := outagetest.Containing(logs.Take(), "level=ERROR")
 					if len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], "dbstore") {
 						t.Fatalf("the outage logged %d error line(s) %q; want one, with the cause %q", len(lines), lines, want)
 					}
@@ -103,7 +76,7 @@ func TestOutageAndRecovery(t *testing.T) {
 				p.failWrite.Store(false)
 				c.mustGet(t, "/peek", "3")
 				c.mustGet(t, "/count", "4")
-				if lines := logs.take(); len(lines) != 0 {
+				if lines := outagetest.Containing(logs.Take(), "level=ERROR"); len(lines) != 0 {
 					t.Errorf("requests after the recovery logged errors: %q", lines)
 				}
 			})

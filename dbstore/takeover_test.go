@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gowebpy/web/dbstore"
+	"github.com/gowebpy/web/internal/outagetest"
 	"github.com/gowebpy/web/session"
 )
 
@@ -98,7 +99,7 @@ func TestFencedKillAfterTakeover(t *testing.T) {
 func frozenHolder(t *testing.T, b backend, path string) (a, bInst *client) {
 	t.Helper()
 	mine, other, freeze, resume := stallable(t, b, dbstore.WithLockLease(shortLease))
-	logs := &logBuffer{}
+	logs := &outagetest.Log{}
 	loaded, proceed := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	stall := func() { // A's first request, after it read the session
@@ -146,7 +147,7 @@ func frozenHolder(t *testing.T, b backend, path string) (a, bInst *client) {
 		t.Errorf("A's stale %s answered %d %q, Retry-After %q; want 503 \"session changed elsewhere, try again\" with Retry-After",
 			path, rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
 	}
-	lines := logs.take()
+	lines := outagetest.Containing(logs.Take(), "level=ERROR")
 	if len(lines) != 1 || !strings.Contains(lines[0], "a save was refused") {
 		t.Errorf("A logged %d error line(s) %q; want one, saying a save was refused", len(lines), lines)
 	} else {

@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,39 +17,11 @@ import (
 
 	"github.com/gowebpy/web/internal/counttest"
 	"github.com/gowebpy/web/internal/faultproxy"
+	"github.com/gowebpy/web/internal/outagetest"
 	"github.com/gowebpy/web/internal/servicetest"
 	"github.com/gowebpy/web/redisstore"
 	"github.com/gowebpy/web/session"
 )
-
-// logBuffer collects a Manager's log, safe for concurrent use.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the lines logged so far that contain every one of want.
-func (b *logBuffer) lines(want ...string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var found []string
-next:
-	for _, line := range strings.Split(b.buf.String(), "\n") {
-		for _, w := range want {
-			if !strings.Contains(line, w) {
-				continue next
-			}
-		}
-		found = append(found, line)
-	}
-	return found
-}
 
 // countApp is the count example: /count increments, /peek reads, /reset
 // kills. stall, if set, runs in /count between reading and writing the
@@ -172,7 +143,7 @@ func TestFencedKillAfterTakeover(t *testing.T) {
 func frozenHolder(t *testing.T, path string) (a, b http.Handler, cookie string) {
 	t.Helper()
 	p, client, mine, other := proxiedPair(t, redisstore.WithLockLease(shortLease))
-	logs := &logBuffer{}
+	logs := &outagetest.Log{}
 	loaded, proceed := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	stall := func() { // A's first request, after it read the session
@@ -214,7 +185,7 @@ func frozenHolder(t *testing.T, path string) (a, b http.Handler, cookie string) 
 		t.Errorf("A's stale %s answered %d %q, Retry-After %q; want 503 \"session changed elsewhere, try again\" with Retry-After",
 			path, rec.Code, rec.Body.String(), rec.Header().Get("Retry-After"))
 	}
-	if lines := logs.lines("level=ERROR"); len(lines) != 1 || !strings.Contains(lines[0], "a save was refused") {
+	if lines := outagetest.Containing(logs.Take(), "level=ERROR"); len(lines) != 1 || !strings.Contains(lines[0], "a save was refused") {
 		t.Errorf("A logged %d error line(s) %q; want one, saying a save was refused", len(lines), lines)
 	} else {
 		t.Logf("A's log: %s", lines[0])

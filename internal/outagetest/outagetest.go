@@ -300,3 +300,18 @@ func (l *Log) Take() []string {
 	}
 	return strings.Split(s, "\n")
 }
+
+// Containing returns the lines that contain every one of want.
+func Containing(lines []string, want ...string) []string {
+	var found []string
+next:
+	for _, line := range lines {
+		for _, w := range want {
+			if !strings.Contains(line, w) {
+				continue next
+			}
+		}
+		found = append(found, line)
+	}
+	return found
+}
